@@ -1,0 +1,33 @@
+"""tokencost report: the seed's tables from the default inputs (or a data folder)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ._common import add_format, add_set, parse_overrides
+
+
+def register(sub):
+    p = sub.add_parser(
+        "report", help="print the cost tables (defaults: the seed's figures)",
+        description="Print the monthly GPU cost build-up, $/GPU-hour, cost per MTok by model "
+                    "profile, markups, subscriptions and the named variants.",
+        epilog="Examples:\n  tokencost report\n  tokencost report --format json\n"
+               "  tokencost report --set power_price_usd_per_kwh=0.06 --format markdown",
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, metavar="DIR",
+                   help="folder of input CSV files (default: the shipped seed dataset)")
+    add_format(p)
+    add_set(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..datasets import load_defaults
+    from ..report import render_report
+    inputs = load_defaults(args.data)
+    overrides = parse_overrides(args.overrides)
+    if overrides:
+        inputs = inputs.with_overrides(overrides)
+    sys.stdout.write(render_report(inputs, args.format))
+    return 0

@@ -1,0 +1,25 @@
+"""The one exception type for bad user input.
+
+Every shell turns it into its own kind of message: the CLI prints it on stderr,
+a UDF returns it as a short text in the cell, the workbook reader turns it into
+a ``Sheet!Cell: problem`` line.
+"""
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input, with *where* it is (argument name, ``file row N``, ``Sheet!C5``)
+    and *what* is wrong.
+
+    ``str(err)`` is ``"<where>: <problem>"`` unless the problem already starts
+    with the name, as in ``tokens_per_s must be > 0, got 0``.
+    """
+
+    def __init__(self, where: str, problem: str):
+        self.where = where
+        self.problem = problem
+        if problem.startswith(where):
+            message = problem
+        else:
+            message = f"{where}: {problem}"
+        super().__init__(message)

@@ -1,0 +1,119 @@
+"""Render result tables as text: table, csv, json or markdown.
+
+A shell: the only place that formats numbers for people. JSON keeps plain
+numbers (NaN becomes null).
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+#: columns whose values are shown as money with two decimals, others by kind
+_MONEY_HINTS = ("usd",)
+
+
+def _cell(value, column: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if isinstance(value, (float, np.floating)):
+        if column == "markup":
+            return f"{value:.1f}x"
+        if column in ("gross_margin", "utilization", "cost_of_capital") or column.endswith("_share"):
+            return f"{value:.1%}"
+        if any(h in column for h in _MONEY_HINTS):
+            return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
+        if float(value).is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def frame_to_text(frame: pd.DataFrame) -> str:
+    """A fixed-width table with formatted numbers."""
+    cols = list(frame.columns)
+    rows = [[_cell(v, c) for v, c in zip(r, cols)] for r in frame.itertuples(index=False)]
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
+    def line(cells):
+        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)).rstrip()
+    out = [line(cols), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def frame_to_markdown(frame: pd.DataFrame) -> str:
+    cols = list(frame.columns)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
+    out = ["| " + " | ".join(cols) + " |",
+           "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    for r in frame.itertuples(index=False):
+        out.append("| " + " | ".join(_cell(v, c).replace("|", "\\|") for v, c in zip(r, cols)) + " |")
+    return "\n".join(out)
+
+
+def safe_csv_text(value):
+    """Neutralise text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object:
+            safe[col] = safe[col].map(safe_csv_text)
+    safe.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    return [{c: _plain(v) for c, v in zip(frame.columns, r)} for r in frame.itertuples(index=False)]
+
+
+def to_jsonable(obj):
+    """Nested dicts/lists of frames and numbers -> JSON-ready plain Python."""
+    if isinstance(obj, pd.DataFrame):
+        return frame_records(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return _plain(obj)
+
+
+def render_sections(sections: Mapping[str, pd.DataFrame], fmt: str, titles: Mapping[str, str] = None) -> str:
+    """Several titled tables in one format (json: ``{section: [records]}``)."""
+    titles = titles or {}
+    if fmt == "json":
+        return json.dumps(to_jsonable(sections), indent=2)
+    parts = []
+    for key, frame in sections.items():
+        title = titles.get(key, key)
+        if fmt == "table":
+            parts.append(f"{title}\n{frame_to_text(frame)}")
+        elif fmt == "markdown":
+            parts.append(f"### {title}\n\n{frame_to_markdown(frame)}")
+        elif fmt == "csv":
+            parts.append(f"# {title}\n{frame_to_csv(frame)}")
+        else:
+            raise ValueError(fmt)
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,176 @@
+"""Declarative specs of the input tables: the project's input vocabulary.
+
+One :class:`TableSpec` per kind of input (hardware, cost components, model
+profiles, prices, subscriptions, variants). The same specs drive the CSV data
+files, the workbook's Excel Tables (headers, units, validation), the CLI's
+``--set name=value`` and the checks. Specs are plain data; nothing here reads
+or writes files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table.
+
+    ``kind`` is ``"text"`` or ``"number"``. Bounds are inclusive unless named
+    ``gt``/``lt``. ``default`` fills a blank optional cell. ``references``
+    names ``"Table.column"`` whose values this column must be one of.
+    """
+    name: str
+    unit: str
+    description: str
+    kind: str = "number"
+    required: bool = True
+    gt: Optional[float] = None
+    ge: Optional[float] = None
+    le: Optional[float] = None
+    lt: Optional[float] = None
+    default: Optional[float] = None
+    references: Optional[str] = None
+
+    def rule_text(self) -> str:
+        """The constraint in words, e.g. ``> 0`` or ``in (0, 1]``."""
+        if self.gt is not None and self.le is not None:
+            return f"in ({_fmt(self.gt)}, {_fmt(self.le)}]"
+        if self.ge is not None and self.lt is not None:
+            return f"in [{_fmt(self.ge)}, {_fmt(self.lt)})"
+        parts = []
+        for op, bound in ((">", self.gt), (">=", self.ge), ("<=", self.le), ("<", self.lt)):
+            if bound is not None:
+                parts.append(f"{op} {_fmt(bound)}")
+        return " and ".join(parts)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One input table: its Excel Table name, data file, key and columns."""
+    name: str
+    file: str
+    key: str
+    description: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+    unique_key: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+SOURCE = Column("source", "text", "Where the figure comes from (document, datasheet, assumption)",
+                kind="text", required=False)
+
+HARDWARE = TableSpec(
+    "Hardware", "hardware.csv", "gpu", "One row per GPU type",
+    (
+        Column("gpu", "name", "GPU name, e.g. H100", kind="text"),
+        Column("gpu_price_usd", "USD", "Purchase price of one GPU", ge=0),
+        Column("power_w", "W", "Average electrical draw of one GPU (TDP as an upper estimate)", ge=0),
+        Column("memory_gb", "GB", "GPU memory", gt=0, required=False),
+        Column("memory_bandwidth_tb_s", "TB/s", "Memory bandwidth", gt=0, required=False),
+        SOURCE,
+    ),
+)
+
+COST_COMPONENTS = TableSpec(
+    "CostComponents", "cost_components.csv", "gpu",
+    "Operating assumptions, one row per GPU type in Hardware",
+    (
+        Column("gpu", "name", "GPU this row applies to (from Hardware)", kind="text",
+               references="Hardware.gpu"),
+        Column("depreciation_years", "years", "Economic life of the GPU", gt=0),
+        Column("infra_usd_per_month", "USD/month", "Server, rack and network amortization per GPU", ge=0),
+        Column("pue", "ratio", "Power usage effectiveness of the facility", ge=1),
+        Column("power_price_usd_per_kwh", "USD/kWh", "Electricity price", ge=0),
+        Column("staff_usd_per_month", "USD/month", "Pro-rated staff and operations per GPU", ge=0),
+        Column("hours_per_month", "h/month", "Hours in a month (8760 / 12 = 730)", gt=0, default=730.0),
+        Column("utilization", "share", "Share of paid hours spent serving at full rate", gt=0, le=1,
+               default=1.0),
+        Column("cost_of_capital", "1/year", "Annual cost of capital (0 = straight-line depreciation)",
+               ge=0, lt=1, default=0.0),
+        SOURCE,
+    ),
+)
+
+MODELS = TableSpec(
+    "Models", "models.csv", "model", "Model profiles: a model class served on a GPU type",
+    (
+        Column("model", "name", "Profile name, e.g. dense-70b", kind="text"),
+        Column("gpu", "name", "GPU type serving it (from Hardware, with a CostComponents row)",
+               kind="text", references="CostComponents.gpu"),
+        Column("tokens_per_s", "tokens/s per GPU", "Output tokens per second per GPU", gt=0),
+        Column("batch_size", "requests", "Concurrent requests per replica behind that rate", gt=0,
+               required=False),
+        Column("architecture", "name", "Model architecture for the physics check (optional)",
+               kind="text", required=False),
+        Column("gpus", "GPUs", "GPUs in one serving replica", gt=0, required=False, default=1.0),
+        Column("description", "text", "What this profile stands for", kind="text", required=False),
+        SOURCE,
+    ),
+)
+
+PRICES = TableSpec(
+    "Prices", "prices.csv", "model", "Providers' list prices and the profile each is compared against",
+    (
+        Column("provider", "name", "Provider", kind="text"),
+        Column("model", "name", "Provider's model name", kind="text"),
+        Column("price_usd_per_mtok", "USD/MTok", "List price for output tokens", ge=0),
+        Column("cost_basis", "name", "Model profile whose cost the price is compared against",
+               kind="text", references="Models.model"),
+        SOURCE,
+    ),
+)
+
+SUBSCRIPTIONS = TableSpec(
+    "Subscriptions", "subscriptions.csv", "plan", "Flat-rate plans recalculated at hardware cost",
+    (
+        Column("plan", "name", "Plan or user", kind="text"),
+        Column("subscription_usd_per_month", "USD/month", "What the subscriber pays", ge=0),
+        Column("api_equivalent_usd_per_month", "USD/month", "The same usage at API list prices", ge=0),
+        Column("list_price_usd_per_mtok", "USD/MTok", "List price behind the API-equivalent bill", gt=0),
+        Column("cost_basis", "name", "Model profile that serves the usage", kind="text",
+               references="Models.model"),
+        Column("rd_usd_per_mtok", "USD/MTok", "R&D amortization added per MTok", ge=0, default=0.0),
+        SOURCE,
+    ),
+)
+
+VARIANTS = TableSpec(
+    "Variants", "variants.csv", "variant", "Named what-ifs: each row overrides one input everywhere",
+    (
+        Column("variant", "name", "Variant name", kind="text"),
+        Column("name", "name", "Canonical input name to override", kind="text"),
+        Column("value", "as the input", "Value that replaces the input"),
+        SOURCE,
+    ),
+    unique_key=False,
+)
+
+TABLES: tuple[TableSpec, ...] = (HARDWARE, COST_COMPONENTS, MODELS, PRICES, SUBSCRIPTIONS, VARIANTS)
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+
+def overridable_inputs() -> dict[str, TableSpec]:
+    """Numeric input names that ``--set name=value`` and variants may override,
+    mapped to the table that holds them."""
+    out: dict[str, TableSpec] = {}
+    for table in TABLES:
+        if table is VARIANTS:
+            continue
+        for col in table.columns:
+            if col.kind == "number":
+                out.setdefault(col.name, table)
+    return out
