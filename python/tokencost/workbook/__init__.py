@@ -1,0 +1,1 @@
+"""Workbook shell: templates -> openpyxl workbooks with cached values; LibreOffice recalculation."""

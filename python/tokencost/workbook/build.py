@@ -1,0 +1,536 @@
+"""Write a workbook from a template spec and the input dataset (openpyxl).
+
+Data flows one way: template (layout, formulas) + validated inputs (rows of
+the input tables) -> openpyxl workbook -> cached values from
+:mod:`tokencost.workbook.formula` -> file written atomically.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Dict, Optional
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from ..inputs import Inputs
+from ..schema import TABLES_BY_NAME, Column, TableSpec
+from .cached import inject_cached_values
+from .formula import Evaluator, Ref
+from .spec import Block, Chart, Sheet, Template, load_template
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TEMPLATES_DIR = REPO_ROOT / "templates"
+FIXED_TIME = datetime(2026, 1, 1)
+
+DEFAULT_STYLES = {
+    # name: (font colour, bold, fill colour or "", italic)
+    "title": ("1F3864", True, "", False),
+    "header": ("FFFFFF", True, "1F3864", False),
+    "unit": ("595959", False, "", True),
+    "input": ("0000FF", False, "FFF2CC", False),
+    "calc": ("000000", False, "", False),
+    "output": ("000000", True, "E2EFDA", False),
+    "check": ("000000", False, "", False),
+    "note": ("595959", False, "", True),
+    "label": ("000000", False, "", False),
+}
+
+NUMBER_FORMATS = {
+    "USD": "#,##0.00", "USD/month": "#,##0.00", "USD/kWh": "0.000", "USD/MTok": "#,##0.0000",
+    "USD/h": "0.0000", "share": "0.0%", "1/year": "0.0%", "W": "#,##0", "GB": "#,##0",
+    "TB/s": "0.00", "years": "0.0", "ratio": "0.00", "h/month": "#,##0",
+    "tokens/s per GPU": "#,##0", "requests": "#,##0", "GPUs": "#,##0", "x": '0.0"x"',
+    "tokens/h": "#,##0", "MTok/month": "#,##0.00", "flag": "0",
+}
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first)?\}")
+
+
+@dataclass
+class BlockLayout:
+    sheet: str
+    first_row: int                 # first data row
+    capacity: int
+    columns: Dict[str, int]        # key -> column index
+
+
+@dataclass
+class BuildState:
+    wb: Workbook
+    template: Template
+    inputs: Inputs
+    cells: Dict[tuple, object] = field(default_factory=dict)
+    tables: Dict[str, tuple] = field(default_factory=dict)
+    names: Dict[str, str] = field(default_factory=dict)
+    blocks: Dict[str, BlockLayout] = field(default_factory=dict)
+    check_cells: list = field(default_factory=list)
+    validations: Dict[str, list] = field(default_factory=dict)
+
+
+class TemplateError(Exception):
+    """A template that cannot be built (unknown table, placeholder, function...)."""
+
+
+def template_path(name: str) -> Path:
+    """``main`` -> ``templates/main.toml``; a path to a .toml file is used as is."""
+    p = Path(name)
+    if p.suffix == ".toml" and p.exists():
+        return p
+    candidate = TEMPLATES_DIR / f"{name}.toml"
+    if not candidate.exists():
+        known = ", ".join(sorted(x.stem for x in TEMPLATES_DIR.glob("*.toml")))
+        raise TemplateError(f"no template {name!r} in {TEMPLATES_DIR} (known: {known})")
+    return candidate
+
+
+def list_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.toml"))
+
+
+# ------------------------------------------------------------------ helpers
+
+def _sheet_ref(sheet: str) -> str:
+    return f"'{sheet}'" if re.search(r"[^A-Za-z0-9_]", sheet) else sheet
+
+
+def _put(state: BuildState, ws, row: int, col: int, value, style: str = "", number_format: str = ""):
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    cell = ws.cell(row=row, column=col, value=value)
+    if style:
+        cell.style = style
+    if number_format:
+        cell.number_format = number_format
+    state.cells[(ws.title, row, col)] = float(value) if isinstance(value, int) and not isinstance(
+        value, bool) else value
+    return cell
+
+
+def _register_styles(wb: Workbook, template: Template) -> None:
+    styles = dict(DEFAULT_STYLES)
+    for key, spec in template.styles.items():
+        styles[key] = (spec.get("font", "000000"), spec.get("bold", False), spec.get("fill", ""),
+                       spec.get("italic", False))
+    thin = Side(style="thin", color="BFBFBF")
+    existing = set(wb.named_styles)
+    for key, (font, bold, fill, italic) in styles.items():
+        if key in existing:
+            continue
+        st = NamedStyle(name=key)
+        st.font = Font(name="Calibri", size=14 if key == "title" else 11, color=font, bold=bold,
+                       italic=italic)
+        if fill:
+            st.fill = PatternFill("solid", start_color=fill, end_color=fill)
+        if key in ("input", "calc", "output"):
+            st.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        if key == "header":
+            st.alignment = Alignment(wrap_text=True, vertical="center")
+        wb.add_named_style(st)
+
+
+def _number_format(unit: str) -> str:
+    return NUMBER_FORMATS.get(unit, "General")
+
+
+def _resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot: int) -> str:
+    """Expand ``{...}`` placeholders for the row of *slot* (0-based) of *block*."""
+    def repl(m):
+        first, second, suffix = m.group(1), m.group(2), m.group(3)
+        if second is None:
+            if block is None:
+                raise TemplateError(f"placeholder {{{first}}} outside a slots block")
+            target, key, same_sheet = block, first, True
+        else:
+            if first not in state.blocks:
+                raise TemplateError(f"unknown block {first!r} in {formula!r}")
+            target, key = state.blocks[first], second
+            same_sheet = block is not None and target.sheet == block.sheet
+        if key not in target.columns:
+            raise TemplateError(f"block has no column {key!r} in {formula!r}")
+        col = get_column_letter(target.columns[key])
+        prefix = "" if same_sheet else _sheet_ref(target.sheet) + "!"
+        if suffix == "[]":
+            last = target.first_row + target.capacity - 1
+            return f"{prefix}${col}${target.first_row}:${col}${last}"
+        if suffix == "@first":
+            return f"{prefix}{col}${target.first_row}"
+        return f"{prefix}{col}{target.first_row + slot}"
+    return _PLACEHOLDER.sub(repl, formula)
+
+
+# ------------------------------------------------------------------ blocks
+
+def _write_text(state, ws, block: Block, row: int) -> int:
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    for line in block.lines:
+        style = "label"
+        if line.startswith("# "):
+            line, style = line[2:], "header"
+        _put(state, ws, row, 1, line, style)
+        row += 1
+    return row
+
+
+def _input_validation(state: BuildState, spec: TableSpec, col: Column, ref: str, top_left: str):
+    if col.kind == "number":
+        parts = [f"ISNUMBER({top_left})"] if col.required else [
+            f"OR(ISBLANK({top_left}),ISNUMBER({top_left}))"]
+        for bound, op in ((col.gt, ">"), (col.ge, ">="), (col.le, "<="), (col.lt, "<")):
+            if bound is not None:
+                parts.append(f"OR(ISBLANK({top_left}),{top_left}{op}{bound:g})" if not col.required
+                             else f"{top_left}{op}{bound:g}")
+        dv = DataValidation(type="custom", formula1="AND(" + ",".join(parts) + ")",
+                            allow_blank=not col.required)
+        rule = col.rule_text()
+        dv.error = f"{col.name} must be a number{(' ' + rule) if rule else ''} [{col.unit}]"
+    elif col.references:
+        list_name = "List_" + col.references.replace(".", "_")
+        dv = DataValidation(type="list", formula1=f"={list_name}", allow_blank=False)
+        dv.error = f"{col.name} must be one of {col.references}"
+    else:
+        return None
+    dv.errorTitle = f"{spec.name}[{col.name}]"
+    dv.showErrorMessage = True
+    dv.prompt = f"{col.description} [{col.unit}]"
+    dv.showInputMessage = True
+    dv.add(ref)
+    return dv
+
+
+def _write_input_table(state: BuildState, ws, block: Block, row: int) -> int:
+    spec = TABLES_BY_NAME.get(block.table)
+    if spec is None:
+        raise TemplateError(f"unknown input table {block.table!r}")
+    frame = state.inputs[spec.name]
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    desc_row, unit_row, header_row = row, row + 1, row + 2
+    for j, col in enumerate(spec.columns, start=1):
+        _put(state, ws, desc_row, j, col.description, "note")
+        ws.cell(desc_row, j).alignment = Alignment(wrap_text=True, vertical="top")
+        _put(state, ws, unit_row, j, col.unit, "unit")
+        _put(state, ws, header_row, j, col.name, "header")
+        width = max(14, min(60, len(col.name) + 3)) if col.name != "source" else 70
+        ws.column_dimensions[get_column_letter(j)].width = width
+    n = max(len(frame), 1)
+    for i in range(n):
+        r = header_row + 1 + i
+        for j, col in enumerate(spec.columns, start=1):
+            value = frame[col.name].iloc[i] if i < len(frame) else None
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            if value == "":
+                value = None
+            style = "input" if col.name != "source" else "note"
+            _put(state, ws, r, j, value, style, _number_format(col.unit) if col.kind == "number" else "")
+    last = header_row + n
+    ref = f"A{header_row}:{get_column_letter(len(spec.columns))}{last}"
+    table = Table(displayName=spec.name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    ws.add_table(table)
+    state.tables[spec.name] = (ws.title, Ref(ws.title, header_row, 1, last, len(spec.columns)),
+                               spec.column_names)
+    ws.row_dimensions[desc_row].height = 45
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    for j, col in enumerate(spec.columns, start=1):
+        letter = get_column_letter(j)
+        dv = _input_validation(state, spec, col, f"{letter}{header_row + 1}:{letter}{last}",
+                               f"{letter}{header_row + 1}")
+        if dv is not None:
+            ws.add_data_validation(dv)
+        if col.name == spec.key:
+            state.names[f"List_{spec.name}_{col.name}"] = f"{spec.name}[{col.name}]"
+    return last + 1
+
+
+def _write_slots(state: BuildState, ws, block: Block, row: int) -> int:
+    if not block.name or block.capacity <= 0:
+        raise TemplateError(f"slots block on {ws.title} needs a name and a capacity")
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    unit_row, header_row, first = row, row + 1, row + 2
+    layout = BlockLayout(ws.title, first, block.capacity,
+                         {c.key: j for j, c in enumerate(block.columns, start=1)})
+    state.blocks[block.name] = layout
+    style = "output" if _role_of(state, ws.title) == "output" else "calc"
+    for j, col in enumerate(block.columns, start=1):
+        _put(state, ws, unit_row, j, col.unit, "unit")
+        _put(state, ws, header_row, j, col.header or col.key, "header")
+        if col.width:
+            ws.column_dimensions[get_column_letter(j)].width = col.width
+    for slot in range(block.capacity):
+        for j, col in enumerate(block.columns, start=1):
+            fmt = col.number_format if col.number_format != "General" else _number_format(col.unit)
+            _put(state, ws, first + slot, j, _resolve(state, col.formula, layout, slot), style, fmt)
+    return first + block.capacity
+
+
+def _data_value(state: BuildState, path: str):
+    m = re.fullmatch(r"(\w+)\.(\w+)\[(.+)\]", path)
+    if not m:
+        raise TemplateError(f"bad data reference {path!r} (expected Table.column[key])")
+    table, column, key = m.groups()
+    spec = TABLES_BY_NAME[table]
+    frame = state.inputs[table]
+    hit = frame[frame[spec.key].str.casefold() == key.casefold()]
+    if hit.empty:
+        raise TemplateError(f"no row {key!r} in {table}")
+    return hit[column].iloc[0]
+
+
+def _write_grid(state: BuildState, ws, block: Block, row: int) -> int:
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    for cells in block.rows:
+        for j, cell in enumerate(cells, start=1):
+            value = _data_value(state, cell.data) if cell.data else cell.value
+            if isinstance(value, str) and value.startswith("="):
+                value = _resolve(state, value, None, 0)
+            if value is None and not cell.name:
+                continue
+            style = cell.style or ("calc" if isinstance(value, str) and value.startswith("=") else "label")
+            _put(state, ws, row, j, value, style, cell.number_format)
+            if cell.name:
+                state.names[cell.name] = f"{_sheet_ref(ws.title)}!${get_column_letter(j)}${row}"
+        row += 1
+    return row
+
+
+def _input_checks(state: BuildState) -> list[tuple[str, str]]:
+    """One check row per input column, generated from the schema."""
+    rows = []
+    for name, (sheet, ref, columns) in state.tables.items():
+        spec = TABLES_BY_NAME[name]
+        for col in spec.columns:
+            if col.name not in columns:
+                continue
+            r = f"{name}[{col.name}]"
+            if col.kind == "number":
+                count = f"(ROWS({r})-COUNT({r}))" if col.required else f"(COUNTA({r})-COUNT({r}))"
+                parts = [count]
+                for bound, op in ((col.gt, "<="), (col.ge, "<"), (col.le, ">"), (col.lt, ">=")):
+                    if bound is not None:
+                        parts.append(f'COUNTIF({r},"{op}{bound:g}")')
+                need = f"a number {col.rule_text()}".strip()
+                label = f"{r}: {need} in every row" if col.required else f"{r}: blank or {need}"
+                rows.append((label, "=" + "+".join(parts)))
+            elif col.required:
+                rows.append((f"{r}: no blank cell", f"=ROWS({r})-COUNTA({r})"))
+            if col.name == spec.key and spec.unique_key:
+                rows.append((f"{r}: no duplicate names",
+                             f"=SUMPRODUCT(--(COUNTIF({r},{r})>1))"))
+            if col.references:
+                t, c = col.references.split(".")
+                if t in state.tables:
+                    rows.append((f"{r}: every value is a {c} in {t}",
+                                 f"=SUMPRODUCT(--(COUNTIF({t}[{c}],{r})=0))"))
+    return rows
+
+
+def _write_checks(state: BuildState, ws, block: Block, row: int) -> int:
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    master_row = row
+    _put(state, ws, master_row, 1, "Master check: number of errors (0 = all checks pass)", "header")
+    row += 2
+    _put(state, ws, row, 1, "check", "header")
+    _put(state, ws, row, 2, "errors", "header")
+    _put(state, ws, row, 3, "status", "header")
+    row += 1
+    first = row
+    items = [(c.label, c.formula) for c in block.checks]
+    if block.generate_input_checks:
+        items += _input_checks(state)
+    for label, formula in items:
+        _put(state, ws, row, 1, label, "label")
+        _put(state, ws, row, 2, _resolve(state, formula, None, 0), "check", "0")
+        _put(state, ws, row, 3, f'=IF(B{row}=0,"OK","ERROR")', "check")
+        row += 1
+    last = row - 1
+    _put(state, ws, master_row, 2, f"=SUM(B{first}:B{last})", "output", "0")
+    state.names["Master_Check"] = f"{_sheet_ref(ws.title)}!$B${master_row}"
+    red = PatternFill("solid", start_color="F4B6B6", end_color="F4B6B6")
+    ws.conditional_formatting.add(f"C{first}:C{last}",
+                                  FormulaRule(formula=[f"$B{first}<>0"], fill=red))
+    ws.column_dimensions["A"].width = 70
+    return row
+
+
+WRITERS = {"text": _write_text, "input_table": _write_input_table, "slots": _write_slots,
+           "grid": _write_grid, "checks": _write_checks}
+
+
+def _role_of(state: BuildState, sheet_name: str) -> str:
+    for s in state.template.sheets:
+        if s.name == sheet_name:
+            return s.role
+    return ""
+
+
+def _write_header(state: BuildState, ws, sheet: Sheet) -> None:
+    _put(state, ws, 1, 1, f"{state.template.title} | {sheet.name}", "title")
+    _put(state, ws, 2, 1, '=IF(Master_Check=0,"Master check: OK",'
+                          '"Master check: "&Master_Check&" error(s), see the Checks sheet")', "check")
+    red = PatternFill("solid", start_color="F4B6B6", end_color="F4B6B6")
+    green = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
+    ws.conditional_formatting.add("A2", FormulaRule(formula=["Master_Check<>0"], fill=red))
+    ws.conditional_formatting.add("A2", FormulaRule(formula=["Master_Check=0"], fill=green))
+    if sheet.purpose:
+        _put(state, ws, 3, 1, sheet.purpose, "note")
+
+
+def _add_chart(state: BuildState, ws, chart: Chart) -> None:
+    layout = state.blocks.get(chart.block)
+    if layout is None:
+        raise TemplateError(f"chart {chart.title!r}: unknown block {chart.block!r}")
+    src = state.wb[layout.sheet]
+    last = layout.first_row + layout.capacity - 1
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = chart.title
+    bar.y_axis.title = chart.y_title
+    bar.width, bar.height = chart.width_cm, chart.height_cm
+    if chart.kind == "stacked_bar":
+        bar.grouping = "stacked"
+        bar.overlap = 100
+    for key in chart.series:
+        col = layout.columns[key]
+        data = Reference(src, min_col=col, min_row=layout.first_row - 1, max_row=last)
+        bar.add_data(data, titles_from_data=True)
+    cat_col = layout.columns[chart.categories]
+    bar.set_categories(Reference(src, min_col=cat_col, min_row=layout.first_row, max_row=last))
+    ws.add_chart(bar, chart.anchor)
+
+
+# ------------------------------------------------------------------ base workbook
+
+def _base_workbook(template: Template) -> Workbook:
+    if template.base == "xlwings-standalone":
+        import xlwings
+        source = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
+        wb = load_workbook(source, keep_vba=True)
+        conf = wb["_xlwings.conf"]
+        conf.title = "xlwings.conf"
+        for row in conf.iter_rows(min_col=1, max_col=2):
+            if row[0].value == "UDF Modules":
+                row[1].value = template.udf_modules or None
+        for ws in list(wb.worksheets):
+            if ws.title != "xlwings.conf":
+                wb.remove(ws)
+        return wb
+    if template.base == "blank":
+        wb = Workbook()
+        wb.remove(wb.active)
+        return wb
+    raise TemplateError(f"unknown base {template.base!r} (xlwings-standalone or blank)")
+
+
+def build_workbook(template: Template, inputs: Inputs) -> BuildState:
+    """Lay out the template in a new openpyxl workbook (no file written)."""
+    wb = _base_workbook(template)
+    state = BuildState(wb, template, inputs)
+    _register_styles(wb, template)
+    conf = wb["xlwings.conf"] if "xlwings.conf" in wb.sheetnames else None
+    for index, sheet in enumerate(template.sheets):
+        ws = wb.create_sheet(sheet.name, index)
+        ws.sheet_properties.tabColor = template.role_colors.get(sheet.role, "FFFFFF")
+        ws.column_dimensions["A"].width = 34
+        for col, width in sheet.column_widths.items():
+            ws.column_dimensions[col].width = width
+        _write_header(state, ws, sheet)
+        row = template.first_row
+        for block in sheet.blocks:
+            writer = WRITERS.get(block.kind)
+            if writer is None:
+                raise TemplateError(f"unknown block kind {block.kind!r} on sheet {sheet.name}")
+            row = writer(state, ws, block, row) + block.gap
+    for sheet in template.sheets:
+        for chart in sheet.charts:
+            _add_chart(state, wb[sheet.name], chart)
+    if conf is not None:
+        conf.sheet_properties.tabColor = template.role_colors.get("control", "FFFFFF")
+        for r, row in enumerate(conf.iter_rows(), start=1):
+            for c, cell in enumerate(row, start=1):
+                if cell.value is not None:
+                    state.cells[(conf.title, r, c)] = cell.value
+    for name, target in sorted(state.names.items()):
+        wb.defined_names[name] = DefinedName(name, attr_text=target)
+    wb.active = 0
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws is wb.worksheets[0]
+    wb.properties.creator = "tokencost"
+    wb.properties.lastModifiedBy = "tokencost"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.title = template.title
+    return state
+
+
+def evaluator_for(state: BuildState) -> Evaluator:
+    return Evaluator(state.cells, state.tables, state.names)
+
+
+def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
+    """Call ``save(tmp_path)``, then rename the temporary file over *target*.
+
+    An existing *target* is first copied to ``<target>.bak``. Returns the backup path.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        save(tmp)
+        bak = None
+        if backup and target.exists():
+            bak = target.with_name(target.name + ".bak")
+            shutil.copy2(target, bak)
+        os.replace(tmp, target)
+        return bak
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_with_cached_values(state: BuildState, path: str) -> int:
+    """Save the workbook to *path* and store every formula's computed value."""
+    state.wb.save(path)
+    ev = evaluator_for(state)
+
+    def value_of(sheet, coordinate):
+        letters, row = coordinate_from_string(coordinate)
+        return ev.value(sheet, row, column_index_from_string(letters))
+
+    return inject_cached_values(path, value_of)
+
+
+def build(output: Optional[Path] = None, template: str = "main", inputs: Optional[Inputs] = None,
+          backup: bool = True) -> Path:
+    """Build a template into a workbook file (default: the main template at the repo root)."""
+    from ..datasets import load_defaults
+    spec = load_template(template_path(template))
+    inputs = inputs if inputs is not None else load_defaults()
+    target = Path(output) if output is not None else REPO_ROOT / spec.output
+    state = build_workbook(spec, inputs)
+    write_atomic(lambda tmp: save_with_cached_values(state, tmp), target, backup=backup)
+    return target

@@ -1,0 +1,754 @@
+"""A small spreadsheet formula evaluator, used to store cached values.
+
+openpyxl writes formulas without their results, so a freshly generated
+workbook would show blanks in file previews, pandas/calamine readers and
+Protected View. The builder evaluates every formula it writes with this
+evaluator and stores the result beside the formula; Excel and LibreOffice
+still recalculate on open, and the tests check that LibreOffice's results
+equal these cached values and the Python core.
+
+It covers the portable subset the templates use (Excel 2010 / LibreOffice
+7.4): arithmetic, comparison and ``&``; A1 references, ranges, other-sheet
+references, defined names and structured references ``Table[column]``; and
+the functions in :data:`FUNCTIONS`. Anything else raises
+:class:`FormulaError`, so a template cannot silently get a blank cached value.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Tuple
+
+import numpy as np
+from openpyxl.utils.cell import column_index_from_string
+
+
+class FormulaError(Exception):
+    """A formula the evaluator cannot handle (unsupported syntax or function)."""
+
+
+class XLError(str):
+    """An Excel error value such as ``#N/A`` or ``#DIV/0!``."""
+
+
+NA = XLError("#N/A")
+DIV0 = XLError("#DIV/0!")
+VALUE = XLError("#VALUE!")
+REF = XLError("#REF!")
+NUM = XLError("#NUM!")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A rectangular reference (1-based, inclusive)."""
+    sheet: str
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+
+    @property
+    def rows(self) -> int:
+        return self.r2 - self.r1 + 1
+
+    @property
+    def cols(self) -> int:
+        return self.c2 - self.c1 + 1
+
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<string>"(?:[^"]|"")*")
+  | (?P<sref>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)
+  | (?P<struct>[A-Za-z_][\w.]*\[[^\[\]]+\])
+  | (?P<func>[A-Za-z_][\w.]*\()
+  | (?P<ref>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?(?![\w(]))
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][\w.]*)
+  | (?P<op><>|<=|>=|[-+*/^&=<>%(),:])
+""", re.VERBOSE)
+
+_CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    pos, out = 0, []
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise FormulaError(f"cannot read formula at {text[pos:pos + 20]!r}")
+        pos = m.end()
+        kind = m.lastgroup
+        if kind != "ws":
+            out.append((kind, m.group()))
+    return out
+
+
+def _parse_cells(text: str) -> Tuple[int, int, int, int]:
+    parts = text.split(":")
+    cells = [_CELL.fullmatch(p) for p in parts]
+    if not all(cells):
+        raise FormulaError(f"bad reference {text!r}")
+    (c1, r1), (c2, r2) = [(column_index_from_string(m.group(1).upper()), int(m.group(2)))
+                          for m in (cells[0], cells[-1])]
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+class _Parser:
+    """Precedence climbing over tokens -> nested tuples (the AST)."""
+
+    BINARY = [("=", "<>", "<", ">", "<=", ">="), ("&",), ("+", "-"), ("*", "/"), ("^",)]
+
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None)
+
+    def take(self, value=None):
+        tok = self.peek()
+        if value is not None and tok[1] != value:
+            raise FormulaError(f"expected {value!r}, got {tok[1]!r}")
+        self.i += 1
+        return tok
+
+    def parse(self):
+        node = self.expr(0)
+        if self.i != len(self.tokens):
+            raise FormulaError(f"unexpected {self.peek()[1]!r}")
+        return node
+
+    def expr(self, level):
+        if level == len(self.BINARY):
+            return self.unary()
+        node = self.expr(level + 1)
+        while self.peek()[0] == "op" and self.peek()[1] in self.BINARY[level]:
+            op = self.take()[1]
+            node = ("bin", op, node, self.expr(level + 1))
+        return node
+
+    def unary(self):
+        kind, value = self.peek()
+        if kind == "op" and value in ("-", "+"):
+            self.take()
+            operand = self.unary()
+            return ("neg", operand) if value == "-" else operand
+        node = self.primary()
+        while self.peek() == ("op", "%"):
+            self.take()
+            node = ("bin", "/", node, ("num", 100.0))
+        return node
+
+    def primary(self):
+        kind, value = self.take()
+        if kind == "number":
+            return ("num", float(value))
+        if kind == "string":
+            return ("str", value[1:-1].replace('""', '"'))
+        if kind == "ref":
+            node = ("ref", None, value)
+        elif kind == "sref":
+            sheet, _, cells = value.rpartition("!")
+            if sheet.startswith("'"):
+                sheet = sheet[1:-1].replace("''", "'")
+            node = ("ref", sheet, cells)
+        elif kind == "struct":
+            table, _, col = value.partition("[")
+            node = ("struct", table, col[:-1])
+        elif kind == "func":
+            name = value[:-1].upper()
+            if name.startswith("_XLFN."):
+                raise FormulaError(f"{name[6:]} is not an Excel 2010 function")
+            args = []
+            if self.peek() != ("op", ")"):
+                while True:
+                    args.append(self.expr(0))
+                    if self.peek() == ("op", ","):
+                        self.take()
+                        continue
+                    break
+            self.take(")")
+            node = ("call", name, args)
+        elif kind == "name":
+            upper = value.upper()
+            node = ("bool", upper == "TRUE") if upper in ("TRUE", "FALSE") else ("name", value)
+        elif (kind, value) == ("op", "("):
+            node = self.expr(0)
+            self.take(")")
+        else:
+            raise FormulaError(f"unexpected {value!r}")
+        if self.peek() == ("op", ":"):  # range built from references, e.g. A$7:A7 or A1:INDEX(...)
+            self.take()
+            node = ("range", node, self.primary())
+        return node
+
+
+def parse(formula: str):
+    """Parse a formula (with or without its leading ``=``) into an AST."""
+    text = formula[1:] if formula.startswith("=") else formula
+    return _Parser(tokenize(text)).parse()
+
+
+# ---------------------------------------------------------------- values
+
+def _is_err(v) -> bool:
+    return isinstance(v, XLError)
+
+
+def _num(v):
+    """Scalar -> float for arithmetic (blank = 0, bool = 0/1), or an XLError."""
+    if _is_err(v):
+        return v
+    if v is None:
+        return 0.0
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    if isinstance(v, str):
+        if v == "":
+            return 0.0
+        try:
+            return float(v)
+        except ValueError:
+            return VALUE
+    return VALUE
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.15g}"
+    return str(v)
+
+
+def _rank(v):
+    if isinstance(v, bool):
+        return 2
+    if isinstance(v, str):
+        return 1
+    return 0
+
+
+def _compare(op, a, b):
+    if _is_err(a):
+        return a
+    if _is_err(b):
+        return b
+    if a is None:
+        a = "" if isinstance(b, str) else 0.0
+    if b is None:
+        b = "" if isinstance(a, str) else 0.0
+    if isinstance(a, str) and isinstance(b, str):
+        a, b = a.casefold(), b.casefold()
+    elif _rank(a) != _rank(b):
+        a, b = _rank(a), _rank(b)
+    else:
+        a, b = float(a), float(b)
+    return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+
+def _arith(op, a, b):
+    x, y = _num(a), _num(b)
+    if _is_err(x):
+        return x
+    if _is_err(y):
+        return y
+    if op == "+":
+        return x + y
+    if op == "-":
+        return x - y
+    if op == "*":
+        return x * y
+    if op == "/":
+        return DIV0 if y == 0 else x / y
+    if op == "^":
+        try:
+            r = x ** y
+        except (OverflowError, ZeroDivisionError):
+            return NUM
+        return NUM if isinstance(r, complex) else r
+    raise FormulaError(op)
+
+
+def _binary(op, a, b):
+    if op in ("=", "<>", "<", ">", "<=", ">="):
+        return _compare(op, a, b)
+    if op == "&":
+        if _is_err(a):
+            return a
+        if _is_err(b):
+            return b
+        return _text(a) + _text(b)
+    return _arith(op, a, b)
+
+
+def _elementwise(fn, *args):
+    """Apply a scalar function element-wise over arrays (broadcast) or scalars."""
+    if not any(isinstance(a, np.ndarray) for a in args):
+        return fn(*args)
+    arrays = np.broadcast_arrays(*[a if isinstance(a, np.ndarray) else np.array(a, dtype=object)
+                                   for a in args])
+    out = np.empty(arrays[0].shape, dtype=object)
+    for idx in np.ndindex(out.shape):
+        out[idx] = fn(*(arr[idx] for arr in arrays))
+    return out
+
+
+def _flat(*args):
+    """Every scalar in the arguments (arrays flattened), for SUM/COUNT/MAX..."""
+    for a in args:
+        if isinstance(a, np.ndarray):
+            yield from a.ravel()
+        else:
+            yield a
+
+
+_CRIT = re.compile(r"^(<=|>=|<>|<|>|=)?(.*)$", re.S)
+
+
+def _criterion(crit) -> Callable[[object], bool]:
+    if isinstance(crit, str):
+        op, rest = _CRIT.match(crit).groups()
+        op = op or "="
+        try:
+            target = float(rest)
+        except ValueError:
+            target = rest
+    else:
+        op, target = "=", _num(crit)
+    def test(v):
+        if isinstance(target, float):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or v is None:
+                return op == "<>"
+            return bool(_compare(op, float(v), target))
+        if v is None:
+            v = ""
+        if not isinstance(v, str):
+            return op == "<>"
+        return bool(_compare(op, v, target))
+    return test
+
+
+class Evaluator:
+    """Evaluate formulas over a workbook held as plain dictionaries.
+
+    Parameters
+    ----------
+    cells : dict
+        ``{(sheet, row, col): value}`` where a value is a number, text, bool,
+        None, or a formula string starting with ``=``.
+    tables : dict
+        ``{table name: (sheet, Ref of the whole table incl. header, [column names])}``.
+    names : dict
+        ``{defined name: formula text it refers to}`` (e.g. ``"Checks!$C$5"``).
+    """
+
+    def __init__(self, cells: Dict, tables: Dict, names: Dict[str, str]):
+        self.cells = cells
+        self.tables = {k.casefold(): v for k, v in tables.items()}
+        self.names = {k.casefold(): v for k, v in names.items()}
+        self.cache: Dict[tuple, object] = {}
+        self._busy: set = set()
+        self._ast_cache: Dict[str, object] = {}
+
+    # -- public
+    def value(self, sheet: str, row: int, col: int):
+        """The computed value of one cell (scalar)."""
+        key = (sheet, row, col)
+        if key in self.cache:
+            return self.cache[key]
+        raw = self.cells.get(key)
+        if isinstance(raw, str) and raw.startswith("="):
+            if key in self._busy:
+                raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
+            self._busy.add(key)
+            try:
+                result = self._scalar(self.eval(self._ast(raw), sheet))
+            except FormulaError as err:
+                raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {err}") from None
+            finally:
+                self._busy.discard(key)
+        else:
+            result = raw
+        self.cache[key] = result
+        return result
+
+    def evaluate(self, formula: str, sheet: str):
+        return self._scalar(self.eval(self._ast(formula), sheet))
+
+    # -- internals
+    def _ast(self, formula):
+        if formula not in self._ast_cache:
+            self._ast_cache[formula] = parse(formula)
+        return self._ast_cache[formula]
+
+    def _scalar(self, v):
+        if isinstance(v, Ref):
+            v = self._values(v)
+        if isinstance(v, np.ndarray):
+            if v.size == 1:
+                v = v.ravel()[0]
+            else:
+                return VALUE
+        if isinstance(v, (np.floating, np.integer)):
+            v = float(v)
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return NUM
+        return v
+
+    def _values(self, ref: Ref) -> np.ndarray:
+        out = np.empty((ref.rows, ref.cols), dtype=object)
+        for i in range(ref.rows):
+            for j in range(ref.cols):
+                out[i, j] = self.value(ref.sheet, ref.r1 + i, ref.c1 + j)
+        return out
+
+    def _arg(self, v):
+        """Reference -> array of values; scalars unchanged."""
+        return self._values(v) if isinstance(v, Ref) else v
+
+    def eval(self, node, sheet):
+        kind = node[0]
+        if kind == "num" or kind == "str" or kind == "bool":
+            return node[1]
+        if kind == "ref":
+            r1, c1, r2, c2 = _parse_cells(node[2])
+            return Ref(node[1] or sheet, r1, c1, r2, c2)
+        if kind == "struct":
+            return self._struct(node[1], node[2])
+        if kind == "name":
+            target = self.names.get(node[1].casefold())
+            if target is None:
+                raise FormulaError(f"unknown name {node[1]!r}")
+            return self.eval(self._ast(target), sheet)
+        if kind == "range":
+            a, b = self.eval(node[1], sheet), self.eval(node[2], sheet)
+            if not (isinstance(a, Ref) and isinstance(b, Ref)) or a.sheet != b.sheet:
+                return REF
+            return Ref(a.sheet, min(a.r1, b.r1), min(a.c1, b.c1), max(a.r2, b.r2), max(a.c2, b.c2))
+        if kind == "neg":
+            return _elementwise(lambda x: _arith("-", 0.0, x), self._arg(self.eval(node[1], sheet)))
+        if kind == "bin":
+            a = self._arg(self.eval(node[2], sheet))
+            b = self._arg(self.eval(node[3], sheet))
+            return _elementwise(lambda x, y: _binary(node[1], x, y), a, b)
+        if kind == "call":
+            fn = FUNCTIONS.get(node[1])
+            if fn is None:
+                raise FormulaError(f"unsupported function {node[1]}")
+            return fn(self, node[2], sheet)
+        raise FormulaError(f"unknown node {kind}")
+
+    def _struct(self, table, column):
+        entry = self.tables.get(table.casefold())
+        if entry is None:
+            raise FormulaError(f"unknown table {table!r}")
+        sheet, ref, columns = entry
+        lookup = {c.casefold(): i for i, c in enumerate(columns)}
+        key = column.strip().casefold()
+        if key not in lookup:
+            raise FormulaError(f"table {table} has no column {column!r}")
+        col = ref.c1 + lookup[key]
+        return Ref(sheet, ref.r1 + 1, col, ref.r2, col)
+
+
+def _a1(row, col):
+    from openpyxl.utils import get_column_letter
+    return f"{get_column_letter(col)}{row}"
+
+
+# ---------------------------------------------------------------- functions
+
+def _eager(fn):
+    """Wrap f(ev, *values) as a function of AST arguments, references resolved to arrays."""
+    def call(ev, args, sheet):
+        return fn(*[ev._arg(ev.eval(a, sheet)) for a in args])
+    return call
+
+
+def _scalar_fn(fn):
+    """A scalar function applied element-wise, errors propagated."""
+    def inner(*vals):
+        def one(*xs):
+            for x in xs:
+                if _is_err(x):
+                    return x
+            return fn(*xs)
+        return _elementwise(one, *vals)
+    return _eager(inner)
+
+
+def _if(ev, args, sheet):
+    cond = ev._scalar(ev.eval(args[0], sheet))
+    if _is_err(cond):
+        return cond
+    truth = bool(_num(cond)) if not isinstance(cond, str) else None
+    if truth is None:
+        return VALUE
+    if truth:
+        return ev.eval(args[1], sheet)
+    return ev.eval(args[2], sheet) if len(args) > 2 else False
+
+
+def _iferror(ev, args, sheet):
+    v = ev._scalar(ev.eval(args[0], sheet))
+    return ev.eval(args[1], sheet) if _is_err(v) else v
+
+
+def _index(ev, args, sheet):
+    target = ev.eval(args[0], sheet)
+    row = _num(ev._scalar(ev.eval(args[1], sheet)))
+    col = _num(ev._scalar(ev.eval(args[2], sheet))) if len(args) > 2 else 1.0
+    for x in (row, col):
+        if _is_err(x):
+            return x
+    row, col = int(row), int(col)
+    if isinstance(target, Ref):
+        if target.cols == 1 and len(args) == 2:
+            col = 1
+        if row < 0 or col < 0 or row > target.rows or col > target.cols:
+            return REF
+        r1, r2 = (target.r1, target.r2) if row == 0 else (target.r1 + row - 1,) * 2
+        c1, c2 = (target.c1, target.c2) if col == 0 else (target.c1 + col - 1,) * 2
+        return Ref(target.sheet, r1, c1, r2, c2)
+    arr = np.atleast_2d(np.asarray(target, dtype=object))
+    if arr.shape[1] == 1 and len(args) == 2:
+        col = 1
+    if not (1 <= row <= arr.shape[0] and 1 <= col <= arr.shape[1]):
+        return REF
+    return arr[row - 1, col - 1]
+
+
+def _match(ev, args, sheet):
+    needle = ev._scalar(ev.eval(args[0], sheet))
+    hay = ev._arg(ev.eval(args[1], sheet))
+    kind = _num(ev._scalar(ev.eval(args[2], sheet))) if len(args) > 2 else 1.0
+    if kind != 0:
+        raise FormulaError("MATCH is supported with match_type 0 only")
+    if _is_err(needle):
+        return needle
+    for i, v in enumerate(np.asarray(hay, dtype=object).ravel()):
+        if v is not None and _compare("=", v, needle) is True and _rank(v) == _rank(needle):
+            return float(i + 1)
+    return NA
+
+
+def _rows(ev, args, sheet):
+    v = ev.eval(args[0], sheet)
+    return float(v.rows) if isinstance(v, Ref) else float(np.atleast_2d(v).shape[0])
+
+
+def _columns(ev, args, sheet):
+    v = ev.eval(args[0], sheet)
+    return float(v.cols) if isinstance(v, Ref) else float(np.atleast_2d(v).shape[1])
+
+
+def _numbers(vals):
+    out = []
+    for v in _flat(*vals):
+        if _is_err(v):
+            return v
+        if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool):
+            out.append(float(v))
+    return out
+
+
+def _sum(*vals):
+    nums = _numbers(vals)
+    return nums if _is_err(nums) else float(sum(nums))
+
+
+def _max(*vals):
+    nums = _numbers(vals)
+    return nums if _is_err(nums) else (max(nums) if nums else 0.0)
+
+
+def _min(*vals):
+    nums = _numbers(vals)
+    return nums if _is_err(nums) else (min(nums) if nums else 0.0)
+
+
+def _average(*vals):
+    nums = _numbers(vals)
+    return nums if _is_err(nums) else (sum(nums) / len(nums) if nums else DIV0)
+
+
+def _count(*vals):
+    return float(sum(1 for v in _flat(*vals)
+                     if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)))
+
+
+def _counta(*vals):
+    return float(sum(1 for v in _flat(*vals) if v is not None))
+
+
+def _sumproduct(*vals):
+    arrays = [np.atleast_2d(np.asarray(v, dtype=object)) for v in vals]
+    shape = arrays[0].shape
+    if any(a.shape != shape for a in arrays):
+        return VALUE
+    total = 0.0
+    for idx in np.ndindex(shape):
+        prod = 1.0
+        for a in arrays:
+            x = a[idx]
+            if _is_err(x):
+                return x
+            prod *= float(x) if isinstance(x, (int, float, np.floating)) else 0.0
+        total += prod
+    return total
+
+
+def _countif(rng, crit):
+    values = list(_flat(rng))
+    return _elementwise(lambda c: float(sum(1 for v in values if _criterion(c)(v))), crit)
+
+
+def _ifs_mask(pairs):
+    mask = None
+    for rng, crit in pairs:
+        test = _criterion(crit)
+        m = np.array([test(v) for v in _flat(rng)], dtype=bool)
+        mask = m if mask is None else mask & m
+    return mask
+
+
+def _countifs(*vals):
+    return float(_ifs_mask(zip(vals[0::2], vals[1::2])).sum())
+
+
+def _sumifs(sum_range, *vals):
+    mask = _ifs_mask(zip(vals[0::2], vals[1::2]))
+    nums = [float(v) if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) else 0.0
+            for v in _flat(sum_range)]
+    return float(np.sum(np.array(nums)[mask]))
+
+
+def _sumif(rng, crit, sum_range=None):
+    return _sumifs(rng if sum_range is None else sum_range, rng, crit)
+
+
+def _and(*vals):
+    for v in _flat(*vals):
+        if _is_err(v):
+            return v
+    return all(bool(_num(v)) for v in _flat(*vals) if v is not None)
+
+
+def _or(*vals):
+    for v in _flat(*vals):
+        if _is_err(v):
+            return v
+    return any(bool(_num(v)) for v in _flat(*vals) if v is not None)
+
+
+def _round_half_away(x, digits):
+    factor = 10.0 ** digits
+    return math.copysign(math.floor(abs(x) * factor + 0.5 + 1e-9) / factor, x)
+
+
+def _pmt(rate, nper, pv, fv=0.0, typ=0.0):
+    rate, nper, pv, fv, typ = (_num(v) for v in (rate, nper, pv, fv, typ))
+    for v in (rate, nper, pv, fv, typ):
+        if _is_err(v):
+            return v
+    if nper == 0:
+        return NUM
+    if rate == 0:
+        return -(pv + fv) / nper
+    growth = (1 + rate) ** nper
+    return -(rate * (pv * growth + fv)) / ((1 + rate * typ) * (growth - 1))
+
+
+def _ceiling(x, sig=1.0):
+    x, sig = _num(x), _num(sig)
+    if sig == 0:
+        return 0.0
+    return math.ceil(x / sig) * sig
+
+
+def _floor(x, sig=1.0):
+    x, sig = _num(x), _num(sig)
+    if sig == 0:
+        return DIV0
+    return math.floor(x / sig) * sig
+
+
+def _scalar_math(fn):
+    def inner(*xs):
+        nums = [_num(x) for x in xs]
+        for n in nums:
+            if _is_err(n):
+                return n
+        try:
+            return fn(*nums)
+        except (ValueError, OverflowError):
+            return NUM
+    return _scalar_fn(inner)
+
+
+FUNCTIONS: Dict[str, Callable] = {
+    "IF": _if,
+    "IFERROR": _iferror,
+    "INDEX": _index,
+    "MATCH": _match,
+    "ROWS": _rows,
+    "COLUMNS": _columns,
+    "SUM": _eager(_sum),
+    "MAX": _eager(_max),
+    "MIN": _eager(_min),
+    "AVERAGE": _eager(_average),
+    "COUNT": _eager(_count),
+    "COUNTA": _eager(_counta),
+    "COUNTIF": _eager(_countif),
+    "COUNTIFS": _eager(_countifs),
+    "SUMIF": _eager(_sumif),
+    "SUMIFS": _eager(_sumifs),
+    "SUMPRODUCT": _eager(_sumproduct),
+    "AND": _eager(_and),
+    "OR": _eager(_or),
+    "NOT": _scalar_fn(lambda x: not bool(_num(x))),
+    "ISNUMBER": _eager(lambda v: _elementwise(
+        lambda x: isinstance(x, (int, float, np.floating)) and not isinstance(x, bool), v)),
+    "ISTEXT": _eager(lambda v: _elementwise(lambda x: isinstance(x, str) and not _is_err(x), v)),
+    "ISBLANK": _eager(lambda v: _elementwise(lambda x: x is None, v)),
+    "ISERROR": _eager(lambda v: _elementwise(_is_err, v)),
+    "NA": _eager(lambda: NA),
+    "ABS": _scalar_math(abs),
+    "SQRT": _scalar_math(math.sqrt),
+    "EXP": _scalar_math(math.exp),
+    "LN": _scalar_math(math.log),
+    "INT": _scalar_math(lambda x: float(math.floor(x))),
+    "MOD": _scalar_math(lambda x, y: x - y * math.floor(x / y) if y else DIV0),
+    "POWER": _scalar_math(lambda x, y: x ** y),
+    "ROUND": _scalar_math(lambda x, d: _round_half_away(x, int(d))),
+    "ROUNDUP": _scalar_math(lambda x, d: math.copysign(math.ceil(abs(x) * 10 ** int(d) - 1e-9)
+                                                       / 10 ** int(d), x)),
+    "ROUNDDOWN": _scalar_math(lambda x, d: math.copysign(math.floor(abs(x) * 10 ** int(d) + 1e-9)
+                                                         / 10 ** int(d), x)),
+    "CEILING": _scalar_math(_ceiling),
+    "FLOOR": _scalar_math(_floor),
+    "PMT": _scalar_fn(_pmt),
+}
+
+#: functions a template formula may use (all exist in Excel 2010 and LibreOffice 7.4)
+PORTABLE_FUNCTIONS = frozenset(FUNCTIONS)
+
+#: functions that must never appear (newer than Excel 2010, volatile or fragile)
+FORBIDDEN_FUNCTIONS = frozenset({
+    "XLOOKUP", "XMATCH", "LET", "LAMBDA", "FILTER", "UNIQUE", "SEQUENCE", "SORT", "SORTBY",
+    "OFFSET", "INDIRECT", "IFS", "SWITCH", "MAXIFS", "MINIFS", "CONCAT", "TEXTJOIN", "RANDARRAY",
+})
+
+
+def functions_used(formula: str) -> set[str]:
+    """Names of the functions a formula calls."""
+    return {value[:-1].upper() for kind, value in tokenize(formula.lstrip("=")) if kind == "func"}

@@ -1,0 +1,105 @@
+"""Recalculate workbooks with a real engine: LibreOffice Calc, headless.
+
+Every run uses a fresh, isolated user profile (so it neither reads nor
+changes the user's own LibreOffice settings) configured to recalculate every
+formula on load, instead of trusting the cached values in the file.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+INSTALL_HINT = ("LibreOffice is needed to recalculate workbooks: on Debian/Ubuntu run "
+                "`sudo apt-get install libreoffice-calc-nogui` (./dev test installs it when run as root)")
+
+_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+</oor:items>
+"""
+
+
+class LibreOfficeError(RuntimeError):
+    """LibreOffice is missing or failed."""
+
+
+def soffice_path() -> str:
+    """The LibreOffice executable, or :class:`LibreOfficeError` saying how to install it."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise LibreOfficeError(INSTALL_HINT)
+
+
+def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s: float = 180) -> Path:
+    """Open *source* in LibreOffice (recalculating everything) and save it as
+    *target_format* (``xlsx``, ``pdf``, ``csv`` ...) in *out_dir*; return the new file."""
+    source, out_dir = Path(source).resolve(), Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exe = soffice_path()
+    filters = {"xlsx": 'xlsx:Calc MS Excel 2007 XML', "pdf": "pdf:calc_pdf_Export"}
+    with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        env = dict(os.environ, HOME=profile)
+        cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+               f"-env:UserInstallation={Path(profile).as_uri()}",
+               "--convert-to", filters.get(target_format, target_format),
+               "--outdir", str(out_dir), str(source)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise LibreOfficeError(f"LibreOffice took over {timeout_s:.0f} s on {source.name}") from None
+    produced = out_dir / f"{source.stem}.{target_format}"
+    if proc.returncode != 0 or not produced.exists():
+        raise LibreOfficeError(f"LibreOffice could not convert {source.name}: "
+                               f"{(proc.stderr or proc.stdout).strip()[:500]}")
+    return produced
+
+
+def recalculated_values(source: Path, work_dir: Optional[Path] = None) -> dict:
+    """``{sheet: {"B7": value}}`` for every cell after LibreOffice recalculates *source*."""
+    from openpyxl import load_workbook
+    with tempfile.TemporaryDirectory(prefix="tokencost-recalc-") as tmp:
+        out = convert(source, Path(work_dir or tmp))
+        wb = load_workbook(out, data_only=True, read_only=True)
+        values = {}
+        for ws in wb.worksheets:
+            sheet = {}
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value is not None and hasattr(cell, "coordinate"):
+                        sheet[cell.coordinate] = cell.value
+            values[ws.title] = sheet
+        wb.close()
+    return values
+
+
+def recalc_in_place(book: Path, backup: bool = True) -> int:
+    """Refresh the cached values of *book* with LibreOffice's results.
+
+    Only the ``<v>`` of formula cells change: VBA, names, styles, validation,
+    charts and every other part of the file are copied byte for byte. Written
+    atomically with a ``.bak`` backup. Returns the number of formula cells.
+    """
+    from .build import write_atomic
+    from .cached import inject_cached_values
+    book = Path(book)
+    values = recalculated_values(book)
+
+    def save(tmp):
+        shutil.copyfile(book, tmp)
+        return inject_cached_values(tmp, lambda sheet, ref: values.get(sheet, {}).get(ref))
+
+    count = {}
+    write_atomic(lambda tmp: count.setdefault("n", save(tmp)), book, backup=backup)
+    return count["n"]

@@ -1,0 +1,151 @@
+"""Typed, declarative specs of a workbook template (read from ``templates/*.toml``).
+
+The specs are data; :mod:`tokencost.workbook.build` is the writer. A template
+lists sheets; a sheet holds blocks placed one under another:
+
+``text``         lines of text (a Cover page)
+``input_table``  an Excel Table of one input kind; columns, units and data
+                 validation come from :mod:`tokencost.schema`, rows from the dataset
+``slots``        a calculation or output block: ``capacity`` rows, one formula
+                 per column written once and copied down (placeholders below)
+``grid``         explicit rows of cells: text, numbers, formulas, named inputs
+``checks``       one row per check (an error count), plus generated input checks
+
+Placeholders in formulas
+------------------------
+``{key}``            same-row cell of column *key* in this block (``D7``)
+``{key@first}``      first row of that column, row-absolute (``D$7``)
+``{Block.key}``      same-slot cell of another slots block (``Calc!O7``)
+``{Block.key[]}``    the whole column of another block (``Calc!$O$7:$O$26``)
+``{name}`` of a grid cell name is not needed: defined names are used as-is.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class SlotColumn:
+    key: str
+    formula: str
+    header: str = ""
+    unit: str = ""
+    number_format: str = "General"
+    width: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: str            # "bar" or "stacked_bar"
+    title: str
+    block: str           # slots block providing the data
+    categories: str      # column key for category labels
+    series: tuple[str, ...]
+    anchor: str
+    y_title: str = ""
+    width_cm: float = 16.0
+    height_cm: float = 8.0
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    label: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class GridCell:
+    value: object = None          # text, number, or formula ("=...")
+    name: str = ""                # defined name for this cell
+    style: str = ""               # "input", "calc", "output", "header", "title", "note", "check"
+    number_format: str = ""
+    data: str = ""                # "Table.column[key]": take the value from the dataset
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    title: str = ""
+    name: str = ""                       # slots/grid block name used in placeholders
+    table: str = ""                      # input_table: schema table name
+    capacity: int = 0                    # slots: rows
+    active: str = ""                     # slots: key of the 0/1 column marking rows in use
+    columns: tuple[SlotColumn, ...] = ()
+    lines: tuple[str, ...] = ()          # text
+    rows: tuple[tuple[GridCell, ...], ...] = ()   # grid
+    checks: tuple[CheckRow, ...] = ()
+    generate_input_checks: bool = False
+    gap: int = 2                          # empty rows after the block
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    role: str                              # control / input / calc / output / check
+    purpose: str = ""
+    blocks: tuple[Block, ...] = ()
+    charts: tuple[Chart, ...] = ()
+    column_widths: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    title: str
+    sheets: tuple[Sheet, ...]
+    base: str = "blank"                    # "xlwings-standalone" or "blank"
+    udf_modules: str = ""
+    output: str = "tokencost.xlsm"
+    role_colors: dict = field(default_factory=dict)
+    styles: dict = field(default_factory=dict)
+    first_row: int = 5
+
+
+def _cells(row) -> tuple[GridCell, ...]:
+    out = []
+    for cell in row:
+        if isinstance(cell, dict):
+            out.append(GridCell(**cell))
+        else:
+            out.append(GridCell(value=cell))
+    return tuple(out)
+
+
+def _block(raw: dict) -> Block:
+    raw = dict(raw)
+    raw["columns"] = tuple(SlotColumn(**c) for c in raw.get("columns", ()))
+    raw["lines"] = tuple(raw.get("lines", ()))
+    raw["rows"] = tuple(_cells(r) for r in raw.get("rows", ()))
+    raw["checks"] = tuple(CheckRow(**c) for c in raw.get("checks", ()))
+    return Block(**raw)
+
+
+def _sheet(raw: dict) -> Sheet:
+    raw = dict(raw)
+    raw["blocks"] = tuple(_block(b) for b in raw.get("blocks", ()))
+    charts = []
+    for c in raw.get("charts", ()):
+        c = dict(c)
+        c["series"] = tuple(c["series"])
+        charts.append(Chart(**c))
+    raw["charts"] = tuple(charts)
+    return Sheet(**raw)
+
+
+def load_template(path: Path) -> Template:
+    """Read a template file into a :class:`Template` (unknown keys are an error)."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    try:
+        wb = dict(raw["workbook"])
+        wb["sheets"] = tuple(_sheet(s) for s in raw.get("sheets", ()))
+        wb["role_colors"] = dict(raw.get("role_colors", {}))
+        wb["styles"] = dict(raw.get("styles", {}))
+        wb.setdefault("name", path.stem)
+        return Template(**wb)
+    except TypeError as err:
+        raise ValueError(f"{path.name}: {err}") from None
