@@ -10,6 +10,7 @@ from typing import Optional
 
 import pandas as pd
 
+from .errors import InputError
 from .inputs import Inputs, prepare
 from .schema import TABLES
 
@@ -19,6 +20,8 @@ DATA_DIR = Path(__file__).with_name("data")
 def read_raw_tables(directory: Optional[Path] = None) -> dict[str, pd.DataFrame]:
     """Raw input tables from the CSV files in *directory* (default: the shipped seed data)."""
     directory = Path(directory) if directory is not None else DATA_DIR
+    if not directory.is_dir():
+        raise InputError(str(directory), "no such folder of input CSV files")
     tables = {}
     for spec in TABLES:
         path = directory / spec.file

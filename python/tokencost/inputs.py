@@ -110,7 +110,7 @@ def _to_float(value) -> Optional[float]:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return None if np.isnan(number) else number
+    return number if np.isfinite(number) else None  # NaN, inf: not a usable number
 
 
 def _bound_problem(col: Column, x: float) -> Optional[str]:

@@ -17,6 +17,11 @@ from ..errors import InputError
 #: subcommand modules, in the order ``tokencost --help`` lists them
 COMMANDS = [
     "report",
+    "build",
+    "recalc",
+    "fleet",
+    "sensitivity",
+    "prices",
 ]
 
 

@@ -34,24 +34,37 @@ def check(value, name: str, *, gt=None, ge=None, le=None, lt=None) -> np.ndarray
     gt, ge, le, lt : float, optional
         Bounds every element must respect (NaN fails every bound).
     """
-    if isinstance(value, pd.Series):
-        raw = value.to_numpy()
-    elif isinstance(value, (bool, np.bool_)):
-        raise InputError(name, f"{name} must be a number, got {value!r}")
-    else:
-        raw = value
+    raw = value.to_numpy() if isinstance(value, pd.Series) else value
+    if isinstance(raw, (str, bytes)):
+        raise InputError(name, f"{name} must be a number, got text {raw!r}")
+    if isinstance(raw, (bool, np.bool_)):
+        raise InputError(name, f"{name} must be a number, got {raw!r}")
+    try:
+        probe = np.asarray(raw)
+    except (TypeError, ValueError):
+        raise InputError(name, f"{name} must be a number or a rectangular array of numbers") from None
+    if probe.dtype == bool:
+        raise InputError(name, f"{name} must be a number, got a boolean")
+    if probe.dtype.kind in "mMcV":  # dates, durations, complex, records
+        raise InputError(name, f"{name} must be a number, got {probe.dtype} values")
+    if probe.dtype.kind in "USO" or (probe.ndim and not isinstance(raw, np.ndarray)):
+        # text is not a number, even text that float() would parse ("400"); nor is
+        # a boolean mixed into a list ([True, 2] would otherwise become [1.0, 2.0])
+        for item in np.ravel(np.asarray(raw, dtype=object)):
+            if isinstance(item, (str, bytes)):
+                raise InputError(name, f"{name} must be a number, got text {item!r}")
+            if isinstance(item, (bool, np.bool_)):
+                raise InputError(name, f"{name} must be a number, got a boolean")
     try:
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         bad = raw
-        if np.ndim(raw):
+        if probe.ndim:
             for item in np.ravel(np.asarray(raw, dtype=object)):
-                if not isinstance(item, Real) or isinstance(item, bool):
+                if not isinstance(item, Real):
                     bad = item
                     break
         raise InputError(name, f"{name} must be a number, got {bad!r}") from None
-    if arr.dtype == bool:
-        raise InputError(name, f"{name} must be a number, got a boolean")
     nan = np.isnan(arr)
     if nan.any():
         raise InputError(name, f"{name} must be a number, got a blank or NaN")

@@ -50,10 +50,12 @@ def depreciation_usd_per_month(gpu_price_usd, depreciation_years, cost_of_capita
     broadcast(gpu_price_usd=price, depreciation_years=years, cost_of_capital=rate)
     months = years * MONTHS_PER_YEAR
     monthly_rate = rate / MONTHS_PER_YEAR
+    # 1 - (1+i)^-n written with log1p/expm1 so that a tiny rate neither loses
+    # digits nor divides by zero (1 + 1e-20 == 1 in floating point)
     with np.errstate(divide="ignore", invalid="ignore"):
         crf = np.where(
             monthly_rate > 0,
-            monthly_rate / (1.0 - (1.0 + monthly_rate) ** (-months)),
+            monthly_rate / -np.expm1(-months * np.log1p(monthly_rate)),
             1.0 / months,
         )
     return wrap(price * crf, gpu_price_usd, depreciation_years, cost_of_capital)

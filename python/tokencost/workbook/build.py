@@ -188,15 +188,16 @@ def _write_text(state, ws, block: Block, row: int) -> int:
 
 
 def _input_validation(state: BuildState, spec: TableSpec, col: Column, ref: str, top_left: str):
+    required = col.required or col.default is not None
     if col.kind == "number":
-        parts = [f"ISNUMBER({top_left})"] if col.required else [
+        parts = [f"ISNUMBER({top_left})"] if required else [
             f"OR(ISBLANK({top_left}),ISNUMBER({top_left}))"]
         for bound, op in ((col.gt, ">"), (col.ge, ">="), (col.le, "<="), (col.lt, "<")):
             if bound is not None:
-                parts.append(f"OR(ISBLANK({top_left}),{top_left}{op}{bound:g})" if not col.required
+                parts.append(f"OR(ISBLANK({top_left}),{top_left}{op}{bound:g})" if not required
                              else f"{top_left}{op}{bound:g}")
         dv = DataValidation(type="custom", formula1="AND(" + ",".join(parts) + ")",
-                            allow_blank=not col.required)
+                            allow_blank=not required)
         rule = col.rule_text()
         dv.error = f"{col.name} must be a number{(' ' + rule) if rule else ''} [{col.unit}]"
     elif col.references:
@@ -304,7 +305,7 @@ def _write_grid(state: BuildState, ws, block: Block, row: int) -> int:
         for j, cell in enumerate(cells, start=1):
             value = _data_value(state, cell.data) if cell.data else cell.value
             if isinstance(value, str) and value.startswith("="):
-                value = _resolve(state, value, None, 0)
+                value = _resolve(state, value.replace("{row}", str(row)), None, 0)
             if value is None and not cell.name:
                 continue
             style = cell.style or ("calc" if isinstance(value, str) and value.startswith("=") else "label")
@@ -325,13 +326,15 @@ def _input_checks(state: BuildState) -> list[tuple[str, str]]:
                 continue
             r = f"{name}[{col.name}]"
             if col.kind == "number":
-                count = f"(ROWS({r})-COUNT({r}))" if col.required else f"(COUNTA({r})-COUNT({r}))"
+                # the workbook has no hidden defaults: a column with a default needs a number too
+                required = col.required or col.default is not None
+                count = f"(ROWS({r})-COUNT({r}))" if required else f"(COUNTA({r})-COUNT({r}))"
                 parts = [count]
                 for bound, op in ((col.gt, "<="), (col.ge, "<"), (col.le, ">"), (col.lt, ">=")):
                     if bound is not None:
                         parts.append(f'COUNTIF({r},"{op}{bound:g}")')
                 need = f"a number {col.rule_text()}".strip()
-                label = f"{r}: {need} in every row" if col.required else f"{r}: blank or {need}"
+                label = f"{r}: {need} in every row" if required else f"{r}: blank or {need}"
                 rows.append((label, "=" + "+".join(parts)))
             elif col.required:
                 rows.append((f"{r}: no blank cell", f"=ROWS({r})-COUNTA({r})"))
@@ -521,7 +524,7 @@ def save_with_cached_values(state: BuildState, path: str) -> int:
         letters, row = coordinate_from_string(coordinate)
         return ev.value(sheet, row, column_index_from_string(letters))
 
-    return inject_cached_values(path, value_of)
+    return inject_cached_values(path, value_of, modified=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def build(output: Optional[Path] = None, template: str = "main", inputs: Optional[Inputs] = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
@@ -54,10 +54,13 @@ def _v(value) -> Tuple[str, str]:
     return "", repr(float(value))
 
 
-def inject_cached_values(path: str, value_of: Callable[[str, str], object]) -> int:
+def inject_cached_values(path: str, value_of: Callable[[str, str], object],
+                         modified: Optional[str] = None) -> int:
     """Rewrite *path* in place: every formula cell gets ``value_of(sheet, "B7")``.
 
-    Returns the number of formula cells filled.
+    *modified* (``2026-01-01T00:00:00Z``), when given, replaces the document's
+    last-modified time (openpyxl stamps the wall clock on every save; a build
+    must not). Returns the number of formula cells filled.
     """
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
@@ -75,6 +78,11 @@ def inject_cached_values(path: str, value_of: Callable[[str, str], object]) -> i
             return f'<c r="{m.group("ref")}"{attrs}{kind}>{m.group("f")}<v>{text}</v></c>'
 
         data[part] = _CELL.sub(fill, xml).encode("utf-8")
+    if modified and "docProps/core.xml" in data:
+        core = data["docProps/core.xml"].decode("utf-8")
+        core = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{modified}\g<2>",
+                      core)
+        data["docProps/core.xml"] = core.encode("utf-8")
     write_deterministic_zip(path, [(i, data[i.filename]) for i in infos])
     return filled
 

@@ -695,6 +695,22 @@ def _scalar_math(fn):
     return _scalar_fn(inner)
 
 
+_TEXT_FORMAT = re.compile(r"(#,##)?0(\.(0+))?")
+
+
+def _text_fn(value, fmt):
+    """TEXT() for the plain number formats 0, 0.00, #,##0, #,##0.0 ... only."""
+    m = _TEXT_FORMAT.fullmatch(str(fmt))
+    if not m:
+        raise FormulaError(f"TEXT format {fmt!r} is not supported")
+    x = _num(value)
+    if _is_err(x):
+        return x
+    decimals = len(m.group(3) or "")
+    rounded = _round_half_away(x, decimals)
+    return f"{rounded:{',' if m.group(1) else ''}.{decimals}f}"
+
+
 FUNCTIONS: Dict[str, Callable] = {
     "IF": _if,
     "IFERROR": _iferror,
@@ -737,6 +753,7 @@ FUNCTIONS: Dict[str, Callable] = {
     "CEILING": _scalar_math(_ceiling),
     "FLOOR": _scalar_math(_floor),
     "PMT": _scalar_fn(_pmt),
+    "TEXT": _scalar_fn(_text_fn),
 }
 
 #: functions a template formula may use (all exist in Excel 2010 and LibreOffice 7.4)

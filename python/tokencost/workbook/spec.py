@@ -17,7 +17,8 @@ Placeholders in formulas
 ``{key@first}``      first row of that column, row-absolute (``D$7``)
 ``{Block.key}``      same-slot cell of another slots block (``Calc!O7``)
 ``{Block.key[]}``    the whole column of another block (``Calc!$O$7:$O$26``)
-``{name}`` of a grid cell name is not needed: defined names are used as-is.
+``{row}``            in a grid block: the current row number (``=B{row}/C{row}``)
+Defined names (a grid cell's ``name``) are used in formulas as they are.
 """
 from __future__ import annotations
 

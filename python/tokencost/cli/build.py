@@ -1,0 +1,41 @@
+"""tokencost build: generate a workbook from a template in templates/."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import UserFacingError
+
+
+def register(sub):
+    p = sub.add_parser(
+        "build", help="generate a workbook from a template (default: tokencost.xlsm)",
+        description="Generate a workbook from templates/NAME.toml and the default inputs, with "
+                    "every formula's value cached in the file. Writes atomically; an existing "
+                    "file is kept as FILE.bak.",
+        epilog="Examples:\n  tokencost build\n  tokencost build --template seed --output seed.xlsx\n"
+               "  tokencost build --list",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--output", type=Path, help="file to write (default: the template's output at the repo root)")
+    p.add_argument("--template", default="main", help="template name in templates/ or a .toml path (default: main)")
+    p.add_argument("--data", type=Path, metavar="DIR", help="folder of input CSV files (default: the seed dataset)")
+    p.add_argument("--list", action="store_true", help="list the templates and exit")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..datasets import load_defaults
+    from ..workbook.build import TemplateError, build, list_templates
+    from ..workbook.formula import FormulaError
+    if args.list:
+        print("\n".join(list_templates()))
+        return 0
+    output = args.output
+    if output is not None and args.template == "main" and output.suffix.lower() not in (".xlsm",):
+        raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
+    try:
+        path = build(output, args.template, load_defaults(args.data))
+    except (TemplateError, FormulaError) as err:
+        raise UserFacingError(f"template {args.template}: {err}") from None
+    print(f"wrote {path}")
+    return 0

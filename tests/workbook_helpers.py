@@ -1,0 +1,84 @@
+"""Helpers for the workbook tests: read cells, edit tables as an analyst would."""
+from __future__ import annotations
+
+import re
+import zipfile
+
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries, get_column_letter
+
+from tokencost.workbook.cached import sheet_parts
+
+
+def formula_cells(path):
+    """{(sheet, coordinate): formula} for every formula cell."""
+    wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    out[(ws.title, cell.coordinate)] = cell.value
+    return out
+
+
+def cached_values(path):
+    """{(sheet, coordinate): cached value} as a reader without a calc engine sees them."""
+    wb = load_workbook(path, data_only=True)
+    return {(ws.title, c.coordinate): c.value for ws in wb.worksheets for row in ws.iter_rows()
+            for c in row}
+
+
+def formula_cells_without_value(path):
+    """Formula cells whose XML has no <v> element (no cached value at all)."""
+    missing = []
+    with zipfile.ZipFile(path) as zf:
+        for sheet, part in sheet_parts(zf).items():
+            xml = zf.read(part).decode()
+            for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*>(.*?)</c>', xml, re.S):
+                if "<f" in m.group(2) and "<v>" not in m.group(2):
+                    missing.append((sheet, m.group(1)))
+    return missing
+
+
+def close(a, b, rel=1e-9):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+    if a in ("", None) and b in ("", None):
+        return True
+    return a == b
+
+
+def table_of(wb, name):
+    for ws in wb.worksheets:
+        if name in ws.tables:
+            return ws, ws.tables[name]
+    raise KeyError(name)
+
+
+def append_table_row(wb, table_name, values: dict):
+    """Add a row under an Excel Table and grow the table, as Excel does when an analyst
+    types in the row below it. Returns the new row number."""
+    ws, table = table_of(wb, table_name)
+    c1, r1, c2, r2 = range_boundaries(table.ref)
+    headers = [ws.cell(r1, c).value for c in range(c1, c2 + 1)]
+    new = r2 + 1
+    for j, header in enumerate(headers):
+        if header in values:
+            ws.cell(new, c1 + j, values[header])
+        ws.cell(new, c1 + j)._style = ws.cell(r2, c1 + j)._style
+    table.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{new}"
+    if table.autoFilter is not None:
+        table.autoFilter.ref = table.ref
+    return new
+
+
+def set_table_value(wb, table_name, key_column, key, column, value):
+    ws, table = table_of(wb, table_name)
+    c1, r1, c2, r2 = range_boundaries(table.ref)
+    headers = {ws.cell(r1, c).value: c for c in range(c1, c2 + 1)}
+    for r in range(r1 + 1, r2 + 1):
+        if ws.cell(r, headers[key_column]).value == key:
+            ws.cell(r, headers[column]).value = value
+            return ws.cell(r, headers[column]).coordinate
+    raise KeyError(key)
