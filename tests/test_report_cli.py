@@ -329,3 +329,21 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == "tokencost report: error: pue must be >= 1, got 0"
+
+
+def test_report_flags_the_seed_moe_on_one_h100(capsys):
+    """The physics check: 284B parameters cannot sit on one 80 GB H100; the report says how
+    many GPUs the per-GPU figure implies."""
+    import json
+
+    from tokencost.cli import main
+    assert main(["report", "--format", "json"]) == 0
+    flags = {r["model"]: r for r in json.loads(capsys.readouterr().out)["physics_checks"]}
+    moe = flags["moe-284b-a13b"]
+    assert moe["ok"] is False and moe["fits"] is False
+    assert moe["min_gpus"] == 4
+    assert moe["implied_replica_tokens_per_s"] == 10000
+    assert "need at least 4 H100s" in moe["reason"]
+    assert flags["dense-70b"]["ok"] is True
+    assert main(["report"]) == 0
+    assert "need at least 4 H100s" in capsys.readouterr().out

@@ -23,7 +23,18 @@ TITLES = {
     "model_costs": "Cost per million output tokens by model profile",
     "markups": "What they charge vs. what it costs",
     "subscriptions": "Subscriptions recalculated at hardware cost (USD/month)",
+    "physics_checks": "Physics check: does each throughput assumption fit the hardware?",
 }
+
+PHYSICS_COLUMNS = ["model", "gpu", "gpus", "tokens_per_s", "min_gpus", "fits",
+                   "tokens_per_s_per_gpu_bound", "within_bound", "implied_replica_tokens_per_s",
+                   "checked", "ok", "reason"]
+
+
+def physics_section(inputs: Inputs) -> pd.DataFrame:
+    """One row per model profile: memory fit and decode bound (see tokencost.physics_checks)."""
+    from .physics_checks import physics_flags
+    return physics_flags(inputs)[PHYSICS_COLUMNS]
 
 NOTES = [
     "Hardware-only cost: excludes R&D amortization and software development (as the seed).",
@@ -63,7 +74,8 @@ def _display(results: Results) -> dict[str, pd.DataFrame]:
 def report_data(inputs: Inputs) -> dict:
     """Everything ``tokencost report`` shows, as plain tables (JSON-ready via render)."""
     base = evaluate(inputs)
-    data = {"overrides": dict(inputs.overrides), **base.tables(), "variants": {}, "notes": NOTES}
+    data = {"overrides": dict(inputs.overrides), **base.tables(),
+            "physics_checks": physics_section(inputs), "variants": {}, "notes": NOTES}
     for name, overrides in variant_overrides(inputs).items():
         res = evaluate(inputs.with_overrides(overrides))
         data["variants"][name] = {"overrides": overrides, **res.tables()}
@@ -73,12 +85,13 @@ def report_data(inputs: Inputs) -> dict:
 def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Titled display tables for the text formats, variants included."""
     sections = _display(evaluate(inputs))
+    sections["physics_checks"] = physics_section(inputs)[["model", "gpu", "tokens_per_s", "ok", "reason"]]
     titles = dict(TITLES)
     for name, overrides in variant_overrides(inputs).items():
         res = evaluate(inputs.with_overrides(overrides))
         what = ", ".join(f"{k}={v:g}" for k, v in overrides.items())
         for key, frame in _display(res).items():
-            if key in ("subscriptions",):
+            if key in ("subscriptions", "physics_checks"):
                 continue
             sections[f"{name}:{key}"] = frame
             titles[f"{name}:{key}"] = f"Variant {name} ({what}): {TITLES[key][0].lower()}{TITLES[key][1:]}"

@@ -1,0 +1,161 @@
+"""tokencost bound: the physical limits of serving a model on a GPU type."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ._common import add_format
+
+EPILOG = """Examples:
+  tokencost bound --gpu H100 --model dense-70b
+  tokencost bound --gpu h100-sxm --model moe-284b-a13b --gpus 4 --batch 64 --format json
+  tokencost bound --gpu B200 --model Llama-3.3-70B --context 4096 --gpu-hour-usd 3.50
+  tokencost bound --gpu H200 --model DeepSeek-V3 --gpus 8 --frontier --plot frontier.png
+
+Without --batch the rates are at the best batch that fits in memory. Without
+--gpu-hour-usd the cost floor uses the GPU's fully-loaded $/GPU-hour from the
+shipped inputs when it has one (H100: the seed's $1.92)."""
+
+
+def register(sub):
+    p = sub.add_parser(
+        "bound", help="physical bound on throughput and the cost floor for a model on a GPU",
+        description="Memory fit, the decode roofline bound (tokens/s per GPU and per user), an "
+                    "estimate with calibrated efficiencies, and the $/MTok floor at that bound.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gpu", required=True, metavar="NAME", help="GPU type, e.g. H100, B200, GB200")
+    p.add_argument("--model", required=True, metavar="NAME",
+                   help="model architecture from the catalog, e.g. dense-70b, Llama-3.3-70B")
+    p.add_argument("--gpus", type=float, default=1.0, metavar="N",
+                   help="GPUs in one replica (default: 1)")
+    p.add_argument("--batch", type=float, default=None, metavar="B",
+                   help="concurrent sequences per replica (default: the best batch that fits)")
+    p.add_argument("--context", type=float, default=None, metavar="TOKENS",
+                   help="tokens each sequence attends to (default: 2048, data/physics_assumptions.csv)")
+    p.add_argument("--gpu-hour-usd", type=float, default=None, metavar="X",
+                   help="cost of one GPU-hour for the cost floor [USD/h]")
+    p.add_argument("--frontier", action="store_true",
+                   help="also print cost per MTok against tokens/s per user, sweeping the batch")
+    p.add_argument("--points", type=int, default=24, metavar="N",
+                   help="batches in the frontier sweep (default: 24)")
+    p.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                   help="write the frontier chart to this PNG file (implies --frontier)")
+    add_format(p)
+    p.set_defaults(func=run)
+
+
+def default_gpu_hour_usd(gpu: str):
+    """$/GPU-hour of *gpu* from the shipped inputs, or None when it has no cost row."""
+    from ..catalog import normalize_gpu_name
+    from ..datasets import load_defaults
+    from ..model import gpu_costs
+    costs = gpu_costs(load_defaults())
+    key = normalize_gpu_name(gpu)
+    for name, value in zip(costs["gpu"], costs["gpu_hour_usd"]):
+        if normalize_gpu_name(name) == key:
+            return float(value)
+    return None
+
+
+def run(args) -> int:
+    from ..physics_checks import bound, frontier
+    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_jsonable
+    from . import UserFacingError
+
+    gpu_hour = args.gpu_hour_usd
+    gpu_hour_source = "--gpu-hour-usd"
+    if gpu_hour is None:
+        gpu_hour = default_gpu_hour_usd(args.gpu)
+        gpu_hour_source = "shipped inputs" if gpu_hour is not None else "none (pass --gpu-hour-usd)"
+    result = bound(args.gpu, args.model, args.gpus, args.batch, args.context, gpu_hour)
+    result["gpu_hour_source"] = gpu_hour_source
+    want_frontier = args.frontier or args.plot is not None
+    table = None
+    if want_frontier:
+        table = frontier(args.gpu, args.model, args.gpus, args.context, gpu_hour, args.points)
+    if args.plot is not None:
+        if table is None or table.empty:
+            raise UserFacingError(f"{args.model} does not fit on {args.gpus:g} {result['gpu']}: "
+                                  f"nothing to plot (it needs {result['min_gpus']:g} GPUs)")
+        try:
+            write_plot(table, args.plot, f"{result['architecture']} on {args.gpus:g} x {result['gpu']}"
+                                         f", {result['context_tokens']:,.0f}-token context")
+        except OSError as err:
+            raise UserFacingError(f"cannot write {args.plot}: {err.strerror or err}") from None
+
+    if args.format == "json":
+        data = {"bound": result}
+        if table is not None:
+            data["frontier"] = table
+        sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+        return 0
+    fields = pd.DataFrame({"field": list(result), "value": [_show(v) for v in result.values()]})
+    render = {"table": frame_to_text, "markdown": frame_to_markdown, "csv": frame_to_csv}[args.format]
+    parts = [render(fields)]
+    if table is not None:
+        parts.append(render(_readable(table)) if not table.empty
+                     else "frontier: the model does not fit")
+    sep = "\n" if args.format == "csv" else "\n\n"
+    sys.stdout.write(sep.join(p.rstrip("\n") for p in parts) + "\n")
+    if not result["fits"] and args.format in ("table", "markdown"):
+        sys.stdout.write(f"\nDoes not fit: {result['architecture']} needs at least "
+                         f"{result['min_gpus']:g} x {result['gpu']} for its weights and KV cache.\n")
+    return 0
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Whole numbers for rates of 1,000 and more (text formats only)."""
+    import numpy as np
+    out = table.copy()
+    for column in out.columns:
+        if column.startswith("tokens_per_s"):
+            values = out[column].to_numpy(dtype=float)
+            out[column] = np.where(np.abs(values) >= 1000, np.round(values), values)
+    return out
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{value:,.0f}"
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str(value)
+
+
+def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
+    """The frontier as a PNG: cost per MTok (or tokens/s per GPU without a price)
+    against tokens/s per user, bound and estimate."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    has_cost = table["cost_floor_usd_per_mtok"].notna().any()
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    if has_cost:
+        ax.plot(table["tokens_per_s_per_user"], table["cost_floor_usd_per_mtok"], "o-",
+                label="physical floor (roofline bound)")
+        ax.plot(table["tokens_per_s_per_user_estimate"], table["cost_estimate_usd_per_mtok"], "s--",
+                label="estimate (calibrated efficiencies)")
+        ax.set_ylabel("cost [USD per million output tokens]")
+        ax.set_yscale("log")
+    else:
+        ax.plot(table["tokens_per_s_per_user"], table["tokens_per_s_per_gpu_bound"], "o-",
+                label="bound")
+        ax.plot(table["tokens_per_s_per_user_estimate"], table["tokens_per_s_per_gpu_estimate"],
+                "s--", label="estimate")
+        ax.set_ylabel("output tokens/s per GPU")
+    ax.set_xlabel("output tokens/s per user (batch swept from 1 to the largest that fits)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, format="png", metadata={"Software": None})
+    plt.close(fig)
