@@ -22,6 +22,7 @@ COMMANDS = [
     "fleet",
     "sensitivity",
     "prices",
+    "bound",
 ]
 
 

@@ -1,0 +1,67 @@
+"""tokencost prices import: list prices from a LiteLLM-format price catalog."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ._common import add_format
+
+
+def register(sub):
+    p = sub.add_parser("prices", help="price catalogs: import list prices",
+                       description="Work with providers' list prices.",
+                       epilog="Example: tokencost prices import model_prices_and_context_window.json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    psub = p.add_subparsers(dest="prices_command", metavar="ACTION")
+    imp = psub.add_parser(
+        "import", help="read a LiteLLM-format price catalog (JSON) and print its token prices",
+        description="Read a price catalog in the format of LiteLLM's "
+                    "model_prices_and_context_window.json (a JSON object of model entries with "
+                    "per-token input_cost_per_token, output_cost_per_token, "
+                    "cache_read_input_token_cost, litellm_provider and mode), convert the prices "
+                    "to USD per million tokens and print one row per token-priced model. The "
+                    "sample_spec entry and unknown fields are ignored; entries without a "
+                    "per-token output price (images, audio) are skipped and counted; malformed "
+                    "entries are reported on stderr naming the key and field, and make the exit "
+                    "code 1 (the good rows are still printed). No network access: you supply "
+                    "the file. Appending to a workbook's Prices table (--workbook) is not "
+                    "available yet.",
+        epilog="Examples:\n"
+               "  tokencost prices import model_prices_and_context_window.json --mode chat\n"
+               "  tokencost prices import catalog.json --format csv > imported_prices.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp.add_argument("file", type=Path, metavar="FILE.json", help="the catalog file")
+    imp.add_argument("--mode", action="append", default=[], metavar="MODE",
+                     help="keep only entries of this mode, e.g. chat (repeatable; default: all)")
+    add_format(imp)
+    imp.set_defaults(func=run_import)
+    p.set_defaults(func=lambda args: _usage(p))
+
+
+def _usage(parser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def run_import(args) -> int:
+    from ..pricecatalog import import_file
+    from ..render import render_sections, to_jsonable
+    result = import_file(args.file, modes=args.mode or None)
+    summary = (f"imported: {len(result.rows)}, skipped: {result.skipped} "
+               f"(not priced per token{' or other mode' if args.mode else ''}), "
+               f"bad rows: {len(result.problems)}")
+    if args.format == "json":
+        payload = {"rows": result.rows, "problems": result.problems, "skipped": result.skipped}
+        sys.stdout.write(json.dumps(to_jsonable(payload), indent=2) + "\n")
+    elif args.format == "csv":
+        from ..render import frame_to_csv
+        sys.stdout.write(frame_to_csv(result.rows))
+    else:
+        sys.stdout.write(render_sections({"prices": result.rows}, args.format,
+                                         {"prices": f"Prices from {args.file.name} (USD per MTok)"}))
+    for problem in result.problems:
+        print(f"tokencost prices import: {args.file.name}: {problem}", file=sys.stderr)
+    print(f"tokencost prices import: {summary}", file=sys.stderr)
+    return 1 if result.problems else 0
