@@ -1,0 +1,124 @@
+"""Excel functions (xlwings UDFs) over the core: the module named in the workbook's
+``xlwings.conf`` sheet under ``UDF Modules``.
+
+Each function is a thin wrapper: :func:`~tokencost.udf_support.call` converts
+the cells, calls one core function once (vectorized over ranges) and converts
+the answer back. Argument names are the canonical input names; optional
+arguments default to the seed's values (the core's defaults). Every argument
+takes a single cell or a range; ranges spill in dynamic-array Excel; bad cells
+show a short message in their own position (see :mod:`tokencost.udf_support`).
+
+:data:`UDF_SPECS` lists the functions (name, argument names, one-line
+description, argument docs, seed example values, unit of the result) for the
+workbook's Functions sheet and for tests. ``python -m tokencost.lite`` copies
+these same functions into the self-contained ``xlwings_lite/main.py``.
+
+Classic xlwings UDFs need Excel on Windows; ``import xlwings`` works on every
+platform (elsewhere its decorators do nothing), and without xlwings installed
+the functions still work as plain Python functions.
+"""
+from __future__ import annotations
+
+from . import core
+from .schema import TABLES
+from .udf_support import UdfRegistry, call
+
+try:
+    import xlwings
+except ImportError:  # plain Python use without the Excel extra
+    xlwings = None
+
+CATEGORY = "TokenCost"
+
+#: per-argument docs (Excel's function wizard), unit in brackets; the input tables'
+#: own descriptions where the argument is an input column
+ARG_DOCS = {
+    col.name: f"{col.description} [{col.unit}]"
+    for table in TABLES for col in table.columns if col.kind == "number"
+}
+ARG_DOCS.update({
+    "gpu_hour_usd": "Fully-loaded (or rental) cost of one GPU-hour [USD/h]",
+    "cost_usd_per_mtok": "Cost to serve one million output tokens [USD/MTok]",
+    "price_usd_per_mtok": "List price for one million output tokens [USD/MTok]",
+    "target_margin": "Gross margin wanted, as a share of price, in [0, 1) [share]",
+})
+
+udf = UdfRegistry(CATEGORY, ARG_DOCS, xlwings)
+
+# Seed figures used as examples (the seed's H100: $30K, 3 years, $350 infra, 700 W,
+# PUE 1.3, $0.10/kWh, $150 staff, 730 h -> $1,399.76/month, $1.9175/h).
+_H100 = (30000.0, 3.0, 350.0, 700.0, 1.3, 0.10, 150.0, 730.0, 0.0)
+_H100_HOUR_USD = 1.9174840182648403
+_DENSE_COST_USD_PER_MTOK = 1.331586123795028  # $1.9175/h at 400 tok/s
+_MOE_COST_USD_PER_MTOK = 0.21305377980720447  # $1.9175/h at 2,500 tok/s
+
+
+@udf(returns="USD/MTok", example=(_H100_HOUR_USD, 400.0, 1.0))
+def COST_PER_MTOK(gpu_hour_usd, tokens_per_s, utilization=1.0):
+    """Cost of one million output tokens [USD/MTok] = GPU-hour cost / (tokens per hour / 1e6). Seed: $1.92/h at 400 tok/s = $1.33."""
+    return call(core.cost_per_mtok, gpu_hour_usd, tokens_per_s, utilization)
+
+
+@udf(returns="x", example=(30.0, _DENSE_COST_USD_PER_MTOK))
+def MARKUP(price_usd_per_mtok, cost_usd_per_mtok):
+    """Price as a multiple of cost [x] = price / cost. Seed: GPT-5.5 $30 / $1.33 = 22.5x (the seed prints 22.6x from the rounded cost)."""
+    return call(core.markup, price_usd_per_mtok, cost_usd_per_mtok)
+
+
+@udf(returns="share", example=(30.0, _DENSE_COST_USD_PER_MTOK))
+def GROSS_MARGIN(price_usd_per_mtok, cost_usd_per_mtok):
+    """Gross margin as a share of price [share] = (price - cost) / price; negative below cost."""
+    return call(core.gross_margin, price_usd_per_mtok, cost_usd_per_mtok)
+
+
+@udf(returns="USD/month", example=_H100)
+def GPU_MONTHLY_COST(gpu_price_usd, depreciation_years, infra_usd_per_month, power_w, pue,
+                     power_price_usd_per_kwh, staff_usd_per_month, hours_per_month=730.0,
+                     cost_of_capital=0.0):
+    """Fully-loaded cost of one GPU per month [USD/month]: depreciation + infra + power + staff. Seed H100: ~$1,400."""
+    return call(core.gpu_monthly_cost_usd, gpu_price_usd, depreciation_years, infra_usd_per_month,
+                power_w, pue, power_price_usd_per_kwh, staff_usd_per_month, hours_per_month,
+                cost_of_capital)
+
+
+@udf(returns="USD/h", example=_H100)
+def GPU_HOUR_COST(gpu_price_usd, depreciation_years, infra_usd_per_month, power_w, pue,
+                  power_price_usd_per_kwh, staff_usd_per_month, hours_per_month=730.0,
+                  cost_of_capital=0.0):
+    """Fully-loaded cost of one GPU per hour [USD/h] = monthly cost / hours per month. Seed H100: ~$1.92."""
+    return call(core.gpu_hour_usd, gpu_price_usd, depreciation_years, infra_usd_per_month,
+                power_w, pue, power_price_usd_per_kwh, staff_usd_per_month, hours_per_month,
+                cost_of_capital)
+
+
+@udf(returns="tokens/h", example=(400.0, 1.0))
+def TOKENS_PER_HOUR(tokens_per_s, utilization=1.0):
+    """Tokens one GPU produces in an hour [tokens/h] = tokens/s x 3600 x utilization. Seed: 400 tok/s = 1.44M."""
+    return call(core.tokens_per_hour, tokens_per_s, utilization)
+
+
+@udf(returns="tokens/s", example=(0.50, _H100_HOUR_USD, 1.0))
+def IMPLIED_TPS(cost_usd_per_mtok, gpu_hour_usd, utilization=1.0):
+    """Throughput per GPU [tokens/s] needed for a cost per MTok at a GPU-hour cost. Seed: $0.50/MTok at $1.92/h needs ~1,065 tok/s."""
+    return call(core.implied_tokens_per_s, cost_usd_per_mtok, gpu_hour_usd, utilization)
+
+
+@udf(returns="USD/MTok", example=(_MOE_COST_USD_PER_MTOK, 0.0))
+def BREAKEVEN_PRICE(cost_usd_per_mtok, target_margin=0.0):
+    """Price that earns a target gross margin [USD/MTok] = cost / (1 - target_margin); the cost itself at 0."""
+    return call(core.breakeven_price, cost_usd_per_mtok, target_margin)
+
+
+@udf(returns="USD/month", example=(180.0, 450.0, 25.0, _DENSE_COST_USD_PER_MTOK, 0.0))
+def SUBSCRIPTION_MARGIN(subscription_usd_per_month, api_equivalent_usd_per_month,
+                        list_price_usd_per_mtok, cost_usd_per_mtok, rd_usd_per_mtok=0.0):
+    """Monthly profit on a subscriber [USD/month] = subscription - (bill / list price) x (cost + R&D). Seed: $180 plan, $450 at $25/MTok, $1.33 cost: $156."""
+    return call(core.subscription_economics, subscription_usd_per_month,
+                api_equivalent_usd_per_month, list_price_usd_per_mtok, cost_usd_per_mtok,
+                rd_usd_per_mtok, pick="profit_with_rd_usd_per_month")
+
+
+#: one :class:`~tokencost.udf_support.UdfSpec` per function, in definition order
+UDF_SPECS = tuple(udf.specs)
+
+__all__ = [spec.name for spec in UDF_SPECS] + ["UDF_SPECS", "ARG_DOCS", "CATEGORY"]
