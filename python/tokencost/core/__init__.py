@@ -12,6 +12,10 @@ implied tokens/s
 markup, gross margin,           :mod:`tokencost.core.pricing`
 break-even price
 subscription at cost            :mod:`tokencost.core.subscription`
+memory fit, decode/prefill      :mod:`tokencost.core.physics`
+bounds, cost floor
+rent vs own, token mix,         :mod:`tokencost.core.fleet`
+energy, power budget, fleet P&L
 ==============================  ==========================================
 """
 from .costs import (depreciation_usd_per_month, gpu_hour_usd, gpu_monthly_cost_terms,
