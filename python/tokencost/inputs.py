@@ -8,6 +8,7 @@ the shell that read the table (``hardware.csv row 3, power_w`` for a CSV file,
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Optional
 
@@ -114,10 +115,9 @@ def _to_float(value) -> Optional[float]:
 
 
 def _bound_problem(col: Column, x: float) -> Optional[str]:
-    for bound, ok, text in ((col.gt, x > (col.gt or 0), ">"), (col.ge, x >= (col.ge or 0), ">="),
-                            (col.le, x <= (col.le or 0), "<="), (col.lt, x < (col.lt or 0), "<")):
-        if bound is not None and not ok:
-            return f"must be {col.rule_text()}, got {x:g}"
+    checks = ((col.gt, operator.gt), (col.ge, operator.ge), (col.le, operator.le), (col.lt, operator.lt))
+    if any(bound is not None and not op(x, bound) for bound, op in checks):
+        return f"must be {col.rule_text()}, got {x:g}"
     return None
 
 

@@ -30,3 +30,12 @@ def parse_overrides(items) -> dict[str, float]:
         except ValueError:
             raise InputError(f"--set {name}", f"{name} must be a number, got {value.strip()!r}") from None
     return out
+
+
+def load_inputs(args):
+    """The inputs a subcommand works on: ``--data DIR`` (default: the seed dataset) with
+    every ``--set NAME=VALUE`` applied."""
+    from ..datasets import load_defaults
+    inputs = load_defaults(getattr(args, "data", None))
+    overrides = parse_overrides(getattr(args, "overrides", None))
+    return inputs.with_overrides(overrides) if overrides else inputs

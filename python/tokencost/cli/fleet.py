@@ -9,16 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import add_format, add_set, parse_overrides
+from ._common import add_format, add_set, load_inputs
 
 RAW = argparse.RawDescriptionHelpFormatter
-
-
-def _inputs(args):
-    from ..datasets import load_defaults
-    inputs = load_defaults(args.data)
-    overrides = parse_overrides(getattr(args, "overrides", None))
-    return inputs.with_overrides(overrides) if overrides else inputs
 
 
 def _data_and_model(p):
@@ -155,7 +148,7 @@ def run_fleet(args) -> int:
     hour = args.gpu_hour_cost
     basis = "--gpu-hour-cost"
     if hour is None:
-        point = profile_point(_inputs(args), args.model)
+        point = profile_point(load_inputs(args), args.model)
         hour = float(gpu_hour_usd_of(point))
         basis = f"TCO build-up of {point['gpu']} ({point['model']})"
     cached_price = args.price_cached_input
@@ -175,7 +168,7 @@ def run_fleet(args) -> int:
 def run_rent_vs_own(args) -> int:
     from ..reference_tables import read_catalog
     from ..deployment import rent_vs_own
-    sections = rent_vs_own(_inputs(args), read_catalog("rental_prices.csv", args.data),
+    sections = rent_vs_own(load_inputs(args), read_catalog("rental_prices.csv", args.data),
                            read_catalog("tco_reference.csv", args.data), args.model,
                            args.utilization, args.rent_gpu_hour_usd)
     titles = {"rent_vs_own": "Owning (TCO every hour) vs renting on demand (busy hours only)",
@@ -197,7 +190,7 @@ def run_token_mix(args) -> int:
     ov.update(gpu_hour_usd=args.gpu_hour_cost, price_input_usd_per_mtok=args.price_input,
               price_cached_input_usd_per_mtok=args.price_cached_input,
               price_output_usd_per_mtok=args.price_output)
-    table = token_mix(_inputs(args), read_catalog("token_mix.csv", args.data), args.model, ov)
+    table = token_mix(load_inputs(args), read_catalog("token_mix.csv", args.data), args.model, ov)
     a = table.attrs
     title = (f"Token mix for {a['model']} at {a['input_output_ratio']:g}:1 input:output, "
              f"{a['cache_hit_share']:.0%} cache hits, ${a['gpu_hour_usd']:.4f}/GPU-hour, "
@@ -208,7 +201,7 @@ def run_token_mix(args) -> int:
 
 def run_power_budget(args) -> int:
     from ..deployment import power_budget
-    table = power_budget(_inputs(args), args.facility_mw, args.model, args.power_w, args.pue,
+    table = power_budget(load_inputs(args), args.facility_mw, args.model, args.power_w, args.pue,
                          args.utilization, args.gpu_hour_cost, args.price)
     title = f"What {args.facility_mw:g} MW of facility power buys and earns ({table.attrs['model']})"
     _emit({"power_budget": table}, args.format, {"power_budget": title}, {"model": table.attrs["model"]})

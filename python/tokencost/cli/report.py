@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import add_format, add_set, parse_overrides
+from ._common import add_format, add_set, load_inputs
 
 
 def register(sub):
@@ -23,11 +23,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..datasets import load_defaults
     from ..report import render_report
-    inputs = load_defaults(args.data)
-    overrides = parse_overrides(args.overrides)
-    if overrides:
-        inputs = inputs.with_overrides(overrides)
-    sys.stdout.write(render_report(inputs, args.format))
+    sys.stdout.write(render_report(load_inputs(args), args.format))
     return 0

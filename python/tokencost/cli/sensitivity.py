@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import add_format, add_set, parse_overrides
+from ._common import add_format, add_set, load_inputs
 
 
 class ProgressBar:
@@ -84,15 +84,11 @@ def register(sub):
 
 def run(args) -> int:
     from ..reference_tables import read_catalog
-    from ..datasets import load_defaults
     from ..render import render_sections, to_jsonable
     from .. import sensitivity as sens
     from . import UserFacingError
 
-    inputs = load_defaults(args.data)
-    overrides = parse_overrides(args.overrides)
-    if overrides:
-        inputs = inputs.with_overrides(overrides)
+    inputs = load_inputs(args)
     tornado_on = args.tornado or not (args.grid or args.montecarlo)
     if args.montecarlo < 0:
         from ..errors import InputError
