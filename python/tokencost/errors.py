@@ -23,3 +23,10 @@ class InputError(ValueError):
         else:
             message = f"{where}: {problem}"
         super().__init__(message)
+
+
+class WorkbookError(Exception):
+    """A workbook file that cannot be read or safely changed: not a workbook, a
+    corrupt or hostile package, a missing input table, or parts a write would
+    lose. ``str(err)`` is one line naming the file and what is wrong; the CLI
+    prints it and exits non-zero."""

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from ..errors import InputError
+from ..errors import InputError, WorkbookError
 
 #: subcommand modules, in the order ``tokencost --help`` lists them
 COMMANDS = [
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (InputError, UserFacingError) as err:
+    except (InputError, UserFacingError, WorkbookError) as err:
         print(f"tokencost {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,11 +19,20 @@ Placeholders in formulas
 ``{Block.key[]}``    the whole column of another block (``Calc!$O$7:$O$26``)
 ``{row}``            in a grid block: the current row number (``=B{row}/C{row}``)
 Defined names (a grid cell's ``name``) are used in formulas as they are.
+
+Parts
+-----
+``[workbook] parts = ["functions", ...]`` names template fragments
+(``templates/parts/<name>.toml``), each holding ``[[sheets]]`` and an optional
+``[part] before = "SheetName"``: its sheets are inserted before that sheet
+(appended when absent), and its ``[[checks]]`` rows (label, formula) are
+appended to the template's checks block. Parts keep one feature's layout in
+one file.
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -103,6 +112,7 @@ class Template:
     role_colors: dict = field(default_factory=dict)
     styles: dict = field(default_factory=dict)
     first_row: int = 5
+    parts: tuple[str, ...] = ()
 
 
 def _cells(row) -> tuple[GridCell, ...]:
@@ -136,6 +146,32 @@ def _sheet(raw: dict) -> Sheet:
     return Sheet(**raw)
 
 
+def _append_checks(sheets: list, checks: tuple) -> list:
+    for i, sheet in enumerate(sheets):
+        for j, block in enumerate(sheet.blocks):
+            if block.kind == "checks":
+                blocks = list(sheet.blocks)
+                blocks[j] = replace(block, checks=block.checks + checks)
+                sheets[i] = replace(sheet, blocks=tuple(blocks))
+                return sheets
+    raise ValueError("template parts add checks but the template has no checks block")
+
+
+def _insert_part(sheets: list, part_path: Path, checks: list) -> list:
+    if not part_path.exists():
+        raise ValueError(f"template part {part_path} does not exist")
+    with open(part_path, "rb") as fh:
+        raw = tomllib.load(fh)
+    checks.extend(CheckRow(**c) for c in raw.get("checks", ()))
+    new = [_sheet(s) for s in raw.get("sheets", ())]
+    before = raw.get("part", {}).get("before", "")
+    names = [s.name for s in sheets]
+    if before and before not in names:
+        raise ValueError(f"{part_path.name}: no sheet {before!r} to insert before")
+    at = names.index(before) if before else len(sheets)
+    return sheets[:at] + new + sheets[at:]
+
+
 def load_template(path: Path) -> Template:
     """Read a template file into a :class:`Template` (unknown keys are an error)."""
     path = Path(path)
@@ -143,7 +179,14 @@ def load_template(path: Path) -> Template:
         raw = tomllib.load(fh)
     try:
         wb = dict(raw["workbook"])
-        wb["sheets"] = tuple(_sheet(s) for s in raw.get("sheets", ()))
+        sheets = [_sheet(s) for s in raw.get("sheets", ())]
+        wb["parts"] = tuple(wb.get("parts", ()))
+        extra_checks = []
+        for part in wb["parts"]:
+            sheets = _insert_part(sheets, path.parent / "parts" / f"{part}.toml", extra_checks)
+        if extra_checks:
+            sheets = _append_checks(sheets, tuple(extra_checks))
+        wb["sheets"] = tuple(sheets)
         wb["role_colors"] = dict(raw.get("role_colors", {}))
         wb["styles"] = dict(raw.get("styles", {}))
         wb.setdefault("name", path.stem)
