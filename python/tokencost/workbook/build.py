@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -408,21 +408,42 @@ def _add_chart(state: BuildState, ws, chart: Chart) -> None:
         raise TemplateError(f"chart {chart.title!r}: unknown block {chart.block!r}")
     src = state.wb[layout.sheet]
     last = layout.first_row + layout.capacity - 1
-    bar = BarChart()
-    bar.type = "col"
-    bar.title = chart.title
-    bar.y_axis.title = chart.y_title
-    bar.width, bar.height = chart.width_cm, chart.height_cm
-    if chart.kind == "stacked_bar":
-        bar.grouping = "stacked"
-        bar.overlap = 100
-    for key in chart.series:
-        col = layout.columns[key]
-        data = Reference(src, min_col=col, min_row=layout.first_row - 1, max_row=last)
-        bar.add_data(data, titles_from_data=True)
+    for key in (chart.categories,) + chart.series:
+        if key not in layout.columns:
+            raise TemplateError(f"chart {chart.title!r}: block {chart.block} has no column {key!r}")
     cat_col = layout.columns[chart.categories]
-    bar.set_categories(Reference(src, min_col=cat_col, min_row=layout.first_row, max_row=last))
-    ws.add_chart(bar, chart.anchor)
+    categories = Reference(src, min_col=cat_col, min_row=layout.first_row, max_row=last)
+    if chart.kind == "scatter":
+        plot = ScatterChart()
+        plot.style = 13
+        for key in chart.series:
+            values = Reference(src, min_col=layout.columns[key], min_row=layout.first_row - 1,
+                               max_row=last)
+            series = Series(values, categories, title_from_data=True)
+            series.marker.symbol = "circle"
+            plot.series.append(series)
+    elif chart.kind in ("bar", "stacked_bar"):
+        plot = BarChart()
+        if chart.direction not in ("col", "bar"):
+            raise TemplateError(f"chart {chart.title!r}: direction must be col or bar")
+        plot.type = chart.direction
+        if chart.kind == "stacked_bar":
+            plot.grouping = "stacked"
+            plot.overlap = 100
+        for key in chart.series:
+            data = Reference(src, min_col=layout.columns[key], min_row=layout.first_row - 1,
+                             max_row=last)
+            plot.add_data(data, titles_from_data=True)
+        plot.set_categories(categories)
+    else:
+        raise TemplateError(f"chart {chart.title!r}: unknown kind {chart.kind!r} "
+                            "(bar, stacked_bar, scatter)")
+    plot.title = chart.title
+    plot.y_axis.title = chart.y_title
+    if chart.x_title:
+        plot.x_axis.title = chart.x_title
+    plot.width, plot.height = chart.width_cm, chart.height_cm
+    ws.add_chart(plot, chart.anchor)
 
 
 # ------------------------------------------------------------------ base workbook

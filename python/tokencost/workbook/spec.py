@@ -49,13 +49,15 @@ class SlotColumn:
 
 @dataclass(frozen=True)
 class Chart:
-    kind: str            # "bar" or "stacked_bar"
+    kind: str            # "bar", "stacked_bar" or "scatter" (lines through points)
     title: str
     block: str           # slots block providing the data
-    categories: str      # column key for category labels
+    categories: str      # column key for category labels (scatter: the x values)
     series: tuple[str, ...]
     anchor: str
     y_title: str = ""
+    x_title: str = ""
+    direction: str = "col"   # bar charts: "col" (vertical) or "bar" (horizontal, e.g. a tornado)
     width_cm: float = 16.0
     height_cm: float = 8.0
 
