@@ -157,7 +157,7 @@ def test_vectorized_kinds():
     (lambda: ph.min_gpus(70e9, 80, memory_reserve_fraction=1), "memory_reserve_fraction must be < 1"),
     (lambda: ph.decode_step_time_s(1, 1, 3.35, 1979, bandwidth_efficiency=1.5),
      "bandwidth_efficiency must be <= 1"),
-    (lambda: ph.cost_floor_usd_per_mtok(1.9, 0), "tokens_per_s must be > 0"),
+    (lambda: ph.cost_floor_usd_per_mtok(1.9, 0), "tokens_per_s_per_gpu must be > 0"),
     (lambda: ph.weights_bytes(np.array([1e9, np.nan]), 1), "total_params must be a number"),
     (lambda: ph.min_gpus(np.ones(2), np.ones(3)), "shapes do not match"),
 ])

@@ -42,10 +42,17 @@ CORE_OF = {
     "IMPLIED_TPS": core.implied_tokens_per_s,
     "BREAKEVEN_PRICE": core.breakeven_price,
     "SUBSCRIPTION_MARGIN": lambda *a: core.subscription_economics(*a)["profit_with_rd_usd_per_month"],
+    "COST_FLOOR_PER_MTOK": core.physics.cost_floor_usd_per_mtok,
+    "FLEET_PROFIT": lambda *a: core.fleet.fleet_pnl(*a)["gross_profit_usd"],
+    "FLEET_MARGIN": lambda *a: core.fleet.fleet_pnl(*a)["cost_profit_margin"],
 }
+#: the core wrapped by the functions that do not map one-to-one onto a core function's signature
+WRAPPED = {"SUBSCRIPTION_MARGIN": core.subscription_economics, "FLEET_PROFIT": core.fleet.fleet_pnl,
+           "FLEET_MARGIN": core.fleet.fleet_pnl}
 REQUIRED = ["COST_PER_MTOK", "MARKUP", "GPU_MONTHLY_COST", "GPU_HOUR_COST", "TOKENS_PER_HOUR",
             "IMPLIED_TPS", "BREAKEVEN_PRICE", "SUBSCRIPTION_MARGIN"]
-SPECS = {spec.name: spec for spec in udfs.UDF_SPECS}
+SPECS = {spec.name: spec for spec in udfs.UDF_SPECS if spec.lite}   # the core-only functions
+CATALOG_SPECS = {spec.name: spec for spec in udfs.UDF_SPECS if not spec.lite}
 
 
 def core_value(name, *args):
@@ -80,7 +87,7 @@ def test_required_functions_exist_with_canonical_signatures():
     assert set(SPECS) == set(CORE_OF)
     for name in SPECS:
         udf = getattr(udfs, name)
-        wrapped = CORE_OF[name] if name != "SUBSCRIPTION_MARGIN" else core.subscription_economics
+        wrapped = WRAPPED.get(name, CORE_OF[name])
         expected = [(p.name, p.default) for p in inspect.signature(wrapped).parameters.values()]
         got = [(p.name, p.default) for p in inspect.signature(udf).parameters.values()]
         assert got == expected, name   # same names, same defaults (the seed's) as the core
@@ -254,7 +261,7 @@ _BAD = [0.0, -1.0, 0.5, 1.0, 2.0, None, "x", True, "#N/A"]   # some bad for some
 def test_property_each_cell_is_its_own_scalar_call(data):
     """Whatever the mix of good and bad cells, in any argument of any UDF, each row of
     the array call equals the scalar call on that row: the same value or the same message."""
-    spec = data.draw(st.sampled_from(udfs.UDF_SPECS))
+    spec = data.draw(st.sampled_from(list(SPECS.values())))
     udf = getattr(udfs, spec.name)
     n = data.draw(st.integers(min_value=1, max_value=12))
     cell = [st.one_of(st.sampled_from([v, v * 1.5, round(v * 0.7, 6)]), st.sampled_from(_BAD))
@@ -300,9 +307,12 @@ def test_docs_category_and_specs():
         assert len(spec.arg_docs) == len(spec.args) == len(spec.example)
         for name, doc in zip(spec.args, spec.arg_docs):
             assert 10 < len(doc) <= 255 and "[" in doc and doc.index("]") > doc.index("["), (spec.name, name)
-            assert ("optional, default" in doc) == (name in spec.defaults)
+            assert ("optional" in doc) == (name in spec.defaults)
+            assert ("optional, default" in doc) == (spec.defaults.get(name) is not None)
         assert spec.returns
         assert spec.example_formula().startswith(f"={spec.name}(")
+    assert set(CATALOG_SPECS) == {"DECODE_TPS_BOUND", "MIN_GPUS"}
+    assert CATALOG_SPECS["MIN_GPUS"].example_formula() == '=MIN_GPUS("H100", "moe-284b-a13b")'
     assert SPECS["COST_PER_MTOK"].example_formula() == "=COST_PER_MTOK(1.9174840182648403, 400, 1)"
     assert SPECS["GPU_HOUR_COST"].defaults == {"hours_per_month": 730.0, "cost_of_capital": 0.0}
 
@@ -394,7 +404,7 @@ def test_lite_main_is_self_contained():
 
 
 def test_lite_functions_match_the_package(lite_main):
-    for spec in udfs.UDF_SPECS:
+    for spec in SPECS.values():
         function = getattr(lite_main, spec.name)
         assert function.lite["func"] and function.__doc__ == getattr(udfs, spec.name).__doc__
         assert function.lite["args"] == {
@@ -430,3 +440,39 @@ def test_lite_main_runs_without_tokencost():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split(" ", 1) == [
         "1.331586123795028", "[[0.6944444444444444], ['gpu_hour_usd must be a number, got a blank']]\n"]
+
+
+# --------------------------------------------------------------------------- catalog functions
+
+def test_catalog_functions_equal_the_bound_command():
+    from tokencost.physics_checks import bound
+    dense = bound("H100", "dense-70b")
+    assert udfs.DECODE_TPS_BOUND("H100", "dense-70b") == dense["tokens_per_s_per_gpu_bound"]
+    assert xlwings_call(udfs.DECODE_TPS_BOUND, "h100-sxm", "dense-70b") == [[dense["tokens_per_s_per_gpu_bound"]]]
+    at_64 = bound("B200", "llama-3.3-70b", gpus=2, batch_size=64, context_tokens=4096)
+    assert udfs.DECODE_TPS_BOUND("B200", "llama-3.3-70b", 2, 64, 4096) == at_64["tokens_per_s_per_gpu_bound"]
+    # the seed's MoE on one H100: 4 GPUs needed, and no batch fits on one
+    assert udfs.MIN_GPUS("H100", "moe-284b-a13b") == 4.0
+    assert udfs.DECODE_TPS_BOUND("H100", "moe-284b-a13b") == (
+        "moe-284b-a13b does not fit on 1 H100: needs at least 4 GPUs")
+    assert udfs.DECODE_TPS_BOUND("H100", "moe-284b-a13b", 4) == bound(
+        "H100", "moe-284b-a13b", gpus=4)["tokens_per_s_per_gpu_bound"]
+
+
+def test_catalog_functions_over_ranges_mark_only_the_bad_cells():
+    from tokencost.physics_checks import bound
+    out = xlwings_call(udfs.DECODE_TPS_BOUND, [["H100"], ["B200"], ["nope"], [None], ["H100"]],
+                       "dense-70b", [[1], [1], [1], [1], [0]], [[8], [64], [8], [8], [8]])
+    assert out == [[bound("H100", "dense-70b", batch_size=8)["tokens_per_s_per_gpu_bound"]],
+                   [bound("B200", "dense-70b", batch_size=64)["tokens_per_s_per_gpu_bound"]],
+                   ["gpu 'nope' is not in the GPU catalog"],
+                   ["gpu must be a name, got a blank"],
+                   ["gpus must be > 0, got 0"]]
+    # a row of GPUs against a column of models: a 2 x 3 table
+    table = udfs.MIN_GPUS([["H100", "B200", "H200"]], [["dense-70b"], ["moe-284b-a13b"]])
+    assert [[float(v) for v in row] for row in table] == [
+        [bound(g, m)["min_gpus"] for g in ("H100", "B200", "H200")]
+        for m in ("dense-70b", "moe-284b-a13b")]
+    assert udfs.MIN_GPUS([["H100"], ["B200"]], [["a"], ["b"], ["c"]]).startswith("ranges do not match")
+    assert udfs.MIN_GPUS("H100", "no-such-model") == (
+        "model 'no-such-model' is not in the model-architecture catalog")

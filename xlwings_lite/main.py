@@ -36,6 +36,13 @@ class InputError(ValueError):
         super().__init__(message)
 
 
+class WorkbookError(Exception):
+    """A workbook file that cannot be read or safely changed: not a workbook, a
+    corrupt or hostile package, a missing input table, or parts a write would
+    lose. ``str(err)`` is one line naming the file and what is wrong; the CLI
+    prints it and exits non-zero."""
+
+
 # -------------------- from python/tokencost/core/_arrays.py --------------------
 
 def _describe(value) -> str:
@@ -799,6 +806,1284 @@ def subscription_economics(subscription_usd_per_month, api_equivalent_usd_per_mo
     return {key: wrap(np.broadcast_to(value, shape), *args) for key, value in terms.items()}
 
 
+# -------------------- from python/tokencost/core/physics.py --------------------
+
+BYTES_PER_GB = 1e9
+BYTES_PER_S_PER_TB_S = 1e12
+FLOPS_PER_TFLOPS = 1e12
+
+#: default share of GPU memory kept back from weights and KV cache (CUDA
+#: context, activations, communication buffers); the shipped value and its
+#: source are in data/physics_assumptions.csv
+DEFAULT_MEMORY_RESERVE_FRACTION = 0.05
+
+
+
+def _bool(result, *inputs):
+    """Like :func:`wrap` but for booleans (a bool, a bool ndarray or a bool Series)."""
+    for item in inputs:
+        if isinstance(item, pd.Series):
+            arr = np.asarray(result, dtype=bool)
+            if arr.ndim == 0:
+                arr = np.full(len(item), bool(arr))
+            return pd.Series(arr, index=item.index)
+    arr = np.asarray(result, dtype=bool)
+    return bool(arr) if arr.ndim == 0 else arr
+
+
+# --------------------------------------------------------------------------- memory
+
+def weights_bytes(total_params, weight_bytes_per_param):
+    """Bytes of model weights held in GPU memory.
+
+    weights_bytes = total_params x weight_bytes_per_param (70e9 parameters at
+    FP8, 1 byte each, are 70 GB).
+
+    Parameters
+    ----------
+    total_params : float or array-like
+        All parameters of the model, every expert included [parameters]. Must be > 0.
+    weight_bytes_per_param : float or array-like
+        Storage per parameter [bytes]: 2 for BF16, 1 for FP8, 0.5 for FP4. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Weights [bytes].
+    """
+    params = check(total_params, "total_params", gt=0)
+    per = check(weight_bytes_per_param, "weight_bytes_per_param", gt=0)
+    broadcast(total_params=params, weight_bytes_per_param=per)
+    return wrap(params * per, total_params, weight_bytes_per_param)
+
+
+def kv_bytes_per_token(layers, kv_heads, head_dim, kv_bytes_per_value, kv_latent_dim=0):
+    """KV cache bytes one token adds, over all layers.
+
+    Standard / grouped-query attention stores a key and a value vector per KV
+    head per layer: 2 x layers x kv_heads x head_dim x bytes [2]_ [5]_
+    (Llama-3-70B at BF16: 2 x 80 x 8 x 128 x 2 = 327,680 B).
+    Latent-compressed attention (DeepSeek's MLA) stores one latent vector per
+    layer shared by keys and values: layers x kv_latent_dim x bytes [6]_
+    (DeepSeek-V3 at BF16: 61 x (512 + 64) x 2 = 70,272 B). Where
+    ``kv_latent_dim`` > 0 the latent formula is used and ``kv_heads`` and
+    ``head_dim`` are ignored.
+
+    Parameters
+    ----------
+    layers : float or array-like
+        Transformer layers [count]. Must be > 0.
+    kv_heads : float or array-like
+        Key/value heads per layer (= attention heads without GQA) [count]. Must be > 0.
+    head_dim : float or array-like
+        Dimension of one head [values]. Must be > 0.
+    kv_bytes_per_value : float or array-like
+        Storage per cached value [bytes]: 2 for BF16, 1 for FP8. Must be > 0.
+    kv_latent_dim : float or array-like, default 0
+        Values cached per token per layer for latent attention (MLA: d_c + d_h^R);
+        0 for standard attention [values]. Must be >= 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        KV cache per token [bytes/token].
+    """
+    n_layers = check(layers, "layers", gt=0)
+    heads = check(kv_heads, "kv_heads", gt=0)
+    dim = check(head_dim, "head_dim", gt=0)
+    per = check(kv_bytes_per_value, "kv_bytes_per_value", gt=0)
+    latent = check(kv_latent_dim, "kv_latent_dim", ge=0)
+    broadcast(layers=n_layers, kv_heads=heads, head_dim=dim, kv_bytes_per_value=per,
+              kv_latent_dim=latent)
+    values_per_layer = np.where(latent > 0, latent, 2.0 * heads * dim)
+    return wrap(n_layers * values_per_layer * per,
+                layers, kv_heads, head_dim, kv_bytes_per_value, kv_latent_dim)
+
+
+def attention_context_tokens(context_tokens, local_layer_share=0.0, local_window_tokens=0.0):
+    """Tokens each layer attends to, averaged over layers.
+
+    Layers with sliding-window or chunked (local) attention keep at most their
+    window: effective = (1 - s) x context + s x min(context, window), where s is
+    the share of local layers (gpt-oss: half its layers, window 128; Llama 4:
+    three in four layers, chunks of 8,192).
+
+    Parameters
+    ----------
+    context_tokens : float or array-like
+        Tokens in the sequence so far (prompt + generated) [tokens]. Must be >= 0.
+    local_layer_share : float or array-like, default 0
+        Share of layers that use local attention [-], in [0, 1].
+    local_window_tokens : float or array-like, default 0
+        Window of the local layers [tokens]. Must be >= 0 (ignored where the share is 0).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Average attended tokens per layer [tokens].
+    """
+    ctx = check(context_tokens, "context_tokens", ge=0)
+    share = check(local_layer_share, "local_layer_share", ge=0, le=1)
+    window = check(local_window_tokens, "local_window_tokens", ge=0)
+    broadcast(context_tokens=ctx, local_layer_share=share, local_window_tokens=window)
+    local = np.where(share > 0, np.minimum(ctx, window), ctx)
+    return wrap((1.0 - share) * ctx + share * local,
+                context_tokens, local_layer_share, local_window_tokens)
+
+
+def kv_cache_bytes(kv_bytes_per_token, batch_size, context_tokens, local_layer_share=0.0,
+                   local_window_tokens=0.0):
+    """KV cache of a batch of sequences at a given context length.
+
+    kv_cache_bytes = batch_size x kv_bytes_per_token x attended context
+    (see :func:`attention_context_tokens` for local-attention layers).
+
+    Parameters
+    ----------
+    kv_bytes_per_token : float or array-like
+        From :func:`kv_bytes_per_token` [bytes/token]. Must be >= 0.
+    batch_size : float or array-like
+        Concurrent sequences [count]. Must be >= 0.
+    context_tokens : float or array-like
+        Tokens per sequence [tokens]. Must be >= 0.
+    local_layer_share, local_window_tokens : float or array-like, default 0
+        As in :func:`attention_context_tokens`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        KV cache [bytes].
+    """
+    per = check(kv_bytes_per_token, "kv_bytes_per_token", ge=0)
+    batch = check(batch_size, "batch_size", ge=0)
+    ctx = attention_context_tokens(check(context_tokens, "context_tokens", ge=0),
+                                   check(local_layer_share, "local_layer_share", ge=0, le=1),
+                                   check(local_window_tokens, "local_window_tokens", ge=0))
+    broadcast(kv_bytes_per_token=per, batch_size=batch, context_tokens=ctx)
+    return wrap(batch * per * np.asarray(ctx), kv_bytes_per_token, batch_size, context_tokens,
+                local_layer_share, local_window_tokens)
+
+
+def usable_memory_bytes(memory_gb, gpus=1.0, memory_reserve_fraction=DEFAULT_MEMORY_RESERVE_FRACTION):
+    """GPU memory available to weights and KV cache in a group of GPUs.
+
+    usable = gpus x memory_gb x 1e9 x (1 - memory_reserve_fraction)
+
+    Parameters
+    ----------
+    memory_gb : float or array-like
+        Memory of one GPU [GB, 1e9 bytes]. Must be > 0.
+    gpus : float or array-like, default 1
+        GPUs in the group [count]. Must be > 0.
+    memory_reserve_fraction : float or array-like, default 0.05
+        Share of memory kept back for the CUDA context, activations and
+        communication buffers [-], in [0, 1). The default is deliberately small
+        (an engine's own cap, e.g. vLLM's gpu_memory_utilization = 0.9, is more
+        cautious), so that a "does not fit" verdict is a safe one.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Usable memory [bytes].
+    """
+    mem = check(memory_gb, "memory_gb", gt=0)
+    n = check(gpus, "gpus", gt=0)
+    reserve = check(memory_reserve_fraction, "memory_reserve_fraction", ge=0, lt=1)
+    broadcast(memory_gb=mem, gpus=n, memory_reserve_fraction=reserve)
+    return wrap(n * mem * BYTES_PER_GB * (1.0 - reserve), memory_gb, gpus, memory_reserve_fraction)
+
+
+def min_gpus(weights_bytes, memory_gb, kv_cache_bytes=0.0,
+             memory_reserve_fraction=DEFAULT_MEMORY_RESERVE_FRACTION):
+    """Fewest GPUs whose memory holds the weights and a KV cache.
+
+    min_gpus = ceil((weights + kv_cache) / (memory_gb x 1e9 x (1 - reserve)))
+    (a 284B-parameter model at FP8 on 80 GB GPUs with 5 % reserve:
+    ceil(284 / 76) = 4). Assumes weights and KV shard evenly (tensor or
+    expert parallelism with no replicated parts), which gives the smallest count.
+
+    Parameters
+    ----------
+    weights_bytes : float or array-like
+        From :func:`weights_bytes` [bytes]. Must be > 0.
+    memory_gb : float or array-like
+        Memory of one GPU [GB]. Must be > 0.
+    kv_cache_bytes : float or array-like, default 0
+        KV cache the deployment must hold as well [bytes]. Must be >= 0.
+    memory_reserve_fraction : float or array-like, default 0.05
+        As in :func:`usable_memory_bytes`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        GPUs [count, a whole number >= 1].
+    """
+    w = check(weights_bytes, "weights_bytes", gt=0)
+    kv = check(kv_cache_bytes, "kv_cache_bytes", ge=0)
+    per_gpu = np.asarray(usable_memory_bytes(check(memory_gb, "memory_gb", gt=0), 1.0,
+                                             check(memory_reserve_fraction, "memory_reserve_fraction",
+                                                   ge=0, lt=1)))
+    broadcast(weights_bytes=w, memory_gb=per_gpu, kv_cache_bytes=kv)
+    # a hair of tolerance so that an exact fit is not pushed up by rounding
+    n = np.maximum(np.ceil((w + kv) / per_gpu * (1.0 - 1e-12)), 1.0)
+    return wrap(n, weights_bytes, memory_gb, kv_cache_bytes, memory_reserve_fraction)
+
+
+def fits(weights_bytes, kv_cache_bytes, memory_gb, gpus=1.0,
+         memory_reserve_fraction=DEFAULT_MEMORY_RESERVE_FRACTION):
+    """Whether weights plus KV cache fit in a group's usable memory.
+
+    Parameters
+    ----------
+    weights_bytes : float or array-like
+        [bytes]. Must be > 0.
+    kv_cache_bytes : float or array-like
+        [bytes]. Must be >= 0.
+    memory_gb : float or array-like
+        Memory of one GPU [GB]. Must be > 0.
+    gpus : float or array-like, default 1
+        GPUs in the group [count]. Must be > 0.
+    memory_reserve_fraction : float or array-like, default 0.05
+        As in :func:`usable_memory_bytes`.
+
+    Returns
+    -------
+    bool, ndarray of bool or Series of bool
+    """
+    w = check(weights_bytes, "weights_bytes", gt=0)
+    kv = check(kv_cache_bytes, "kv_cache_bytes", ge=0)
+    usable = np.asarray(usable_memory_bytes(memory_gb, gpus, memory_reserve_fraction))
+    broadcast(weights_bytes=w, kv_cache_bytes=kv, usable=usable)
+    return _bool(w + kv <= usable * (1.0 + 1e-12), weights_bytes, kv_cache_bytes, memory_gb, gpus,
+                 memory_reserve_fraction)
+
+
+def max_batch_that_fits(weights_bytes, kv_bytes_per_sequence, memory_gb, gpus=1.0,
+                        memory_reserve_fraction=DEFAULT_MEMORY_RESERVE_FRACTION):
+    """Most sequences whose KV cache fits next to the weights.
+
+    floor((usable memory - weights) / kv_bytes_per_sequence), and 0 where the
+    weights alone do not fit.
+
+    Parameters
+    ----------
+    weights_bytes : float or array-like
+        [bytes]. Must be > 0.
+    kv_bytes_per_sequence : float or array-like
+        KV cache of one sequence at the context considered (from
+        :func:`kv_cache_bytes` with batch 1) [bytes]. Must be > 0.
+    memory_gb, gpus, memory_reserve_fraction
+        As in :func:`usable_memory_bytes`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Sequences [count, a whole number >= 0].
+    """
+    w = check(weights_bytes, "weights_bytes", gt=0)
+    per_seq = check(kv_bytes_per_sequence, "kv_bytes_per_sequence", gt=0)
+    usable = np.asarray(usable_memory_bytes(memory_gb, gpus, memory_reserve_fraction))
+    broadcast(weights_bytes=w, kv_bytes_per_sequence=per_seq, usable=usable)
+    batch = np.floor(np.maximum(usable - w, 0.0) / per_seq * (1.0 + 1e-12))
+    return wrap(batch, weights_bytes, kv_bytes_per_sequence, memory_gb, gpus, memory_reserve_fraction)
+
+
+def best_batch(weights_bytes, kv_bytes_per_sequence, memory_gb, gpus=1.0,
+               memory_reserve_fraction=DEFAULT_MEMORY_RESERVE_FRACTION, max_batch=np.inf):
+    """The batch that maximises decode throughput within memory.
+
+    Tokens per step grow linearly with the batch while the bytes per step grow
+    at most linearly (weights are read once for the whole batch; for MoE the
+    distinct experts touched grow concavely) and FLOPs grow linearly, so
+    tokens/s = batch / step time never falls as the batch grows: the best batch
+    is the largest that fits, :func:`max_batch_that_fits`, capped at
+    ``max_batch`` (an engine's own limit, if any).
+
+    Parameters
+    ----------
+    weights_bytes, kv_bytes_per_sequence, memory_gb, gpus, memory_reserve_fraction
+        As in :func:`max_batch_that_fits`.
+    max_batch : float or array-like, default inf
+        Largest batch the engine runs [count]. Must be >= 1.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Batch [count, a whole number >= 0; 0 where the weights do not fit].
+    """
+    cap = check(max_batch, "max_batch", ge=1)
+    fit = np.asarray(max_batch_that_fits(weights_bytes, kv_bytes_per_sequence, memory_gb, gpus,
+                                         memory_reserve_fraction))
+    broadcast(fit=fit, max_batch=cap)
+    return wrap(np.minimum(fit, np.floor(cap)), weights_bytes, kv_bytes_per_sequence, memory_gb,
+                gpus, memory_reserve_fraction, max_batch)
+
+
+# --------------------------------------------------------------------------- bytes and FLOPs
+
+def expected_experts_touched(experts, active_experts, batch_size):
+    """Expected distinct experts a batch routes to, per MoE layer.
+
+    E x (1 - (1 - k/E)^B) for B tokens each choosing k of E experts uniformly
+    and independently [4]_ (DeepSeek-V3, E = 256, k = 8: 8 at B = 1, 101.9 at
+    B = 16, about 256 from B = 256 on). A dense model is E = k = 1.
+
+    Parameters
+    ----------
+    experts : float or array-like
+        Routed experts per MoE layer, E [count]. Must be >= 1.
+    active_experts : float or array-like
+        Routed experts each token uses, k [count]. Must be >= 1 and <= experts.
+    batch_size : float or array-like
+        Tokens in the step, B [count]. Must be >= 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Distinct experts [count, between min(k, E) x (B > 0) and E].
+    """
+    e = check(experts, "experts", ge=1)
+    k = check(active_experts, "active_experts", ge=1)
+    b = check(batch_size, "batch_size", ge=0)
+    broadcast(experts=e, active_experts=k, batch_size=b)
+    if np.any(k > e):
+        first = np.broadcast_arrays(k, e)
+        raise InputError("active_experts",
+                         f"active_experts must be <= experts, got {first[0][first[0] > first[1]].flat[0]:g}")
+    ratio = k / e
+    partial = ratio < 1
+    # 1 - (1 - k/E)^B via log1p/expm1; k = E (dense) touches all E as soon as B > 0
+    safe = np.where(partial, ratio, 0.0)
+    share = np.where(partial, -np.expm1(b * np.log1p(-safe)), np.where(b > 0, 1.0, 0.0))
+    return wrap(e * share, experts, active_experts, batch_size)
+
+
+def weights_bytes_read_per_step(total_params, active_params, experts, active_experts, batch_size,
+                                weight_bytes_per_param):
+    """Weight bytes one decode step reads for a batch.
+
+    Dense (experts = active_experts): all weights. MoE: the always-active
+    parameters plus the distinct experts the batch touches. With
+    per_expert = (total - active) / (E - k) and
+    shared = active - k x per_expert (attention, embeddings, dense layers,
+    shared experts), bytes = (shared + touched x per_expert) x bytes/param,
+    touched from :func:`expected_experts_touched`. Batch 1 reads the active
+    parameters; a large batch reads them all.
+
+    Parameters
+    ----------
+    total_params, active_params : float or array-like
+        All parameters and those one token uses [parameters]. Must be > 0,
+        active <= total.
+    experts, active_experts : float or array-like
+        Routed experts per MoE layer and per token [count] (1 and 1 for dense).
+    batch_size : float or array-like
+        Sequences decoded in the step [count]. Must be >= 0.
+    weight_bytes_per_param : float or array-like
+        [bytes]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Weights read per step [bytes].
+    """
+    total = check(total_params, "total_params", gt=0)
+    active = check(active_params, "active_params", gt=0)
+    e = check(experts, "experts", ge=1)
+    k = check(active_experts, "active_experts", ge=1)
+    b = check(batch_size, "batch_size", ge=0)
+    per = check(weight_bytes_per_param, "weight_bytes_per_param", gt=0)
+    broadcast(total_params=total, active_params=active, experts=e, active_experts=k,
+              batch_size=b, weight_bytes_per_param=per)
+    if np.any(active > total):
+        raise InputError("active_params", "active_params must be <= total_params")
+    touched = np.asarray(expected_experts_touched(e, k, b))
+    moe = e > k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_expert = np.where(moe, (total - active) / np.where(moe, e - k, 1.0), 0.0)
+    shared = np.maximum(active - k * per_expert, 0.0)
+    params_read = np.where(moe, shared + touched * per_expert, total)
+    return wrap(params_read * per, total_params, active_params, experts, active_experts, batch_size,
+                weight_bytes_per_param)
+
+
+def decode_flops_per_token(active_params, layers, attention_heads, head_dim, context_tokens,
+                           local_layer_share=0.0, local_window_tokens=0.0):
+    """FLOPs to generate one token.
+
+    2 x active_params (every weight is a multiply-add) plus attention:
+    2 x 2 x layers x heads x head_dim x attended context (scores Q.K and the
+    weighted sum of V) [2]_ [3]_. For MLA models ``head_dim`` is taken as the
+    value head dimension (128 for DeepSeek-V3), the un-absorbed form.
+
+    Parameters
+    ----------
+    active_params : float or array-like
+        Parameters used per token [parameters]. Must be > 0.
+    layers, attention_heads, head_dim : float or array-like
+        Layers, query heads per layer, head dimension [count, count, values]. Must be > 0.
+    context_tokens : float or array-like
+        Tokens attended to [tokens]. Must be >= 0.
+    local_layer_share, local_window_tokens : float or array-like, default 0
+        As in :func:`attention_context_tokens`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        FLOPs per generated token [FLOP/token].
+    """
+    active = check(active_params, "active_params", gt=0)
+    n_layers = check(layers, "layers", gt=0)
+    heads = check(attention_heads, "attention_heads", gt=0)
+    dim = check(head_dim, "head_dim", gt=0)
+    ctx = np.asarray(attention_context_tokens(context_tokens, local_layer_share, local_window_tokens))
+    broadcast(active_params=active, layers=n_layers, attention_heads=heads, head_dim=dim,
+              context_tokens=ctx)
+    return wrap(2.0 * active + 4.0 * n_layers * heads * dim * ctx, active_params, layers,
+                attention_heads, head_dim, context_tokens, local_layer_share, local_window_tokens)
+
+
+def prefill_flops_per_token(active_params, layers, attention_heads, head_dim, input_tokens,
+                            local_layer_share=0.0, local_window_tokens=0.0):
+    """FLOPs per prompt token to prefill a prompt of ``input_tokens``.
+
+    2 x active_params + 2 x layers x heads x head_dim x attended context: with
+    causal attention the i-th token attends to i tokens, on average half the
+    prompt, hence half the decode attention term of
+    :func:`decode_flops_per_token` at the full prompt length [3]_.
+
+    Parameters
+    ----------
+    active_params, layers, attention_heads, head_dim
+        As in :func:`decode_flops_per_token`.
+    input_tokens : float or array-like
+        Prompt length [tokens]. Must be >= 0.
+    local_layer_share, local_window_tokens
+        As in :func:`attention_context_tokens`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        FLOPs per prompt token [FLOP/token].
+    """
+    inp = check(input_tokens, "input_tokens", ge=0)
+    full = np.asarray(decode_flops_per_token(active_params, layers, attention_heads, head_dim, inp,
+                                             local_layer_share, local_window_tokens))
+    base = 2.0 * check(active_params, "active_params", gt=0)
+    return wrap(base + (full - base) / 2.0, active_params, layers, attention_heads, head_dim,
+                input_tokens, local_layer_share, local_window_tokens)
+
+
+# --------------------------------------------------------------------------- time and rates
+
+def decode_step_time_s(bytes_per_step, flops_per_step, memory_bandwidth_tb_s, peak_tflops, gpus=1.0,
+                       bandwidth_efficiency=1.0, flops_efficiency=1.0):
+    """Shortest time for one decode step on a group of GPUs (the roofline [1]_).
+
+    t = max(bytes / (gpus x bandwidth x eff_bw), FLOPs / (gpus x peak x eff_flops)).
+    With both efficiencies at 1 this is a physical lower bound; fractions below
+    1 turn it into an estimate.
+
+    Parameters
+    ----------
+    bytes_per_step : float or array-like
+        Weights read + KV cache read [bytes]. Must be >= 0.
+    flops_per_step : float or array-like
+        FLOPs of the whole step [FLOP]. Must be >= 0.
+    memory_bandwidth_tb_s : float or array-like
+        Memory bandwidth of one GPU [TB/s]. Must be > 0.
+    peak_tflops : float or array-like
+        Dense tensor peak of one GPU at the compute precision [TFLOP/s]. Must be > 0.
+    gpus : float or array-like, default 1
+        GPUs sharing the step [count]. Must be > 0.
+    bandwidth_efficiency, flops_efficiency : float or array-like, default 1
+        Achieved share of peak bandwidth and of peak FLOP/s [-], in (0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Step time [s].
+    """
+    nbytes = check(bytes_per_step, "bytes_per_step", ge=0)
+    flops = check(flops_per_step, "flops_per_step", ge=0)
+    bw = check(memory_bandwidth_tb_s, "memory_bandwidth_tb_s", gt=0)
+    peak = check(peak_tflops, "peak_tflops", gt=0)
+    n = check(gpus, "gpus", gt=0)
+    eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
+    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
+    broadcast(bytes_per_step=nbytes, flops_per_step=flops, memory_bandwidth_tb_s=bw,
+              peak_tflops=peak, gpus=n, bandwidth_efficiency=eb, flops_efficiency=ef)
+    t_mem = nbytes / (n * bw * BYTES_PER_S_PER_TB_S * eb)
+    t_flop = flops / (n * peak * FLOPS_PER_TFLOPS * ef)
+    return wrap(np.maximum(t_mem, t_flop), bytes_per_step, flops_per_step, memory_bandwidth_tb_s,
+                peak_tflops, gpus, bandwidth_efficiency, flops_efficiency)
+
+
+def _decode_terms(total_params, active_params, experts, active_experts, layers, attention_heads,
+                  head_dim, kv_bytes_per_token, weight_bytes_per_param, batch_size, context_tokens,
+                  local_layer_share, local_window_tokens):
+    """Weights bytes, KV bytes, GEMM FLOPs and attention FLOPs of one decode step."""
+    w_read = np.asarray(weights_bytes_read_per_step(total_params, active_params, experts,
+                                                    active_experts, batch_size,
+                                                    weight_bytes_per_param))
+    kv_read = np.asarray(kv_cache_bytes(kv_bytes_per_token, batch_size, context_tokens,
+                                        local_layer_share, local_window_tokens))
+    per_token = np.asarray(decode_flops_per_token(active_params, layers, attention_heads, head_dim,
+                                                  context_tokens, local_layer_share,
+                                                  local_window_tokens))
+    b = check(batch_size, "batch_size", ge=0)
+    gemm = 2.0 * check(active_params, "active_params", gt=0) * b
+    attention = (per_token - 2.0 * check(active_params, "active_params", gt=0)) * b
+    return w_read, kv_read, gemm, attention
+
+
+def decode_tokens_per_s_bound(total_params, active_params, experts, active_experts, layers,
+                              attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                              memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens,
+                              gpus=1.0, local_layer_share=0.0, local_window_tokens=0.0,
+                              bandwidth_efficiency=1.0, flops_efficiency=1.0):
+    """Upper bound on decode output tokens/s per GPU at a batch size.
+
+    tokens_per_s_per_gpu = batch / (gpus x t_step), t_step from
+    :func:`decode_step_time_s` with bytes = weights read
+    (:func:`weights_bytes_read_per_step`) + KV cache read
+    (:func:`kv_cache_bytes`) and FLOPs = batch x
+    :func:`decode_flops_per_token`. Memory fit is not checked here: pair it
+    with :func:`best_batch` or :func:`fits`. Prefill work is left out (it only
+    lowers throughput), as are communication, kernel launch and scheduling time.
+
+    Parameters
+    ----------
+    total_params, active_params : float or array-like
+        [parameters].
+    experts, active_experts : float or array-like
+        Routed experts per MoE layer and per token (1 and 1 for dense) [count].
+    layers, attention_heads, head_dim : float or array-like
+        Model shape [count, count, values].
+    kv_bytes_per_token : float or array-like
+        From :func:`kv_bytes_per_token` [bytes/token].
+    weight_bytes_per_param : float or array-like
+        [bytes].
+    memory_bandwidth_tb_s, peak_tflops : float or array-like
+        Per GPU [TB/s], [TFLOP/s].
+    batch_size : float or array-like
+        Sequences per step for the whole group [count]. Must be > 0.
+    context_tokens : float or array-like
+        Tokens each sequence attends to (prompt + generated so far) [tokens].
+    gpus : float or array-like, default 1
+        GPUs in the group (tensor/expert parallel) [count].
+    local_layer_share, local_window_tokens : float or array-like, default 0
+        As in :func:`attention_context_tokens`.
+    bandwidth_efficiency, flops_efficiency : float or array-like, default 1
+        As in :func:`decode_step_time_s` (1 = the physical bound).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Output tokens per second per GPU [tokens/s/GPU].
+    """
+    b = check(batch_size, "batch_size", gt=0)
+    w_read, kv_read, gemm, attention = _decode_terms(
+        total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
+        kv_bytes_per_token, weight_bytes_per_param, b, context_tokens, local_layer_share,
+        local_window_tokens)
+    n = check(gpus, "gpus", gt=0)
+    t = np.asarray(decode_step_time_s(w_read + kv_read, gemm + attention, memory_bandwidth_tb_s,
+                                      peak_tflops, n, bandwidth_efficiency, flops_efficiency))
+    return wrap(b / (n * t), total_params, active_params, experts, active_experts, layers,
+                attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens, gpus)
+
+
+def decode_tokens_per_s_estimate(total_params, active_params, experts, active_experts, layers,
+                                 attention_heads, head_dim, kv_bytes_per_token,
+                                 weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
+                                 batch_size, context_tokens, gpus=1.0, local_layer_share=0.0,
+                                 local_window_tokens=0.0, bandwidth_efficiency=1.0,
+                                 flops_efficiency=1.0):
+    """Estimated decode output tokens/s per GPU: kernels in sequence at achieved fractions.
+
+    step = max(weights / bw', GEMM FLOPs / peak') + max(KV / bw', attention FLOPs / peak')
+    with bw' = gpus x bandwidth x bandwidth_efficiency and
+    peak' = gpus x peak x flops_efficiency; tokens/s per GPU = batch / (gpus x step).
+    Never above :func:`decode_tokens_per_s_bound` (a sum of maxima is at least
+    the maximum of sums). Parameters as in :func:`decode_tokens_per_s_bound`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Output tokens per second per GPU [tokens/s/GPU].
+    """
+    b = check(batch_size, "batch_size", gt=0)
+    n = check(gpus, "gpus", gt=0)
+    eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
+    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
+    w_read, kv_read, gemm, attention = _decode_terms(
+        total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
+        kv_bytes_per_token, weight_bytes_per_param, b, context_tokens, local_layer_share,
+        local_window_tokens)
+    bw = check(memory_bandwidth_tb_s, "memory_bandwidth_tb_s", gt=0) * BYTES_PER_S_PER_TB_S * n * eb
+    peak = check(peak_tflops, "peak_tflops", gt=0) * FLOPS_PER_TFLOPS * n * ef
+    step = np.maximum(w_read / bw, gemm / peak) + np.maximum(kv_read / bw, attention / peak)
+    return wrap(b / (n * step), total_params, active_params, experts, active_experts, layers,
+                attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens, gpus,
+                bandwidth_efficiency, flops_efficiency)
+
+
+def decode_tokens_per_s_per_user(tokens_per_s_per_gpu, batch_size, gpus=1.0):
+    """Tokens/s one user sees: the group's rate shared by the batch.
+
+    per_user = tokens_per_s_per_gpu x gpus / batch_size (= 1 / step time).
+
+    Parameters
+    ----------
+    tokens_per_s_per_gpu : float or array-like
+        [tokens/s/GPU]. Must be >= 0.
+    batch_size : float or array-like
+        Sequences in the group's batch [count]. Must be > 0.
+    gpus : float or array-like, default 1
+        GPUs in the group [count]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Output tokens per second per user [tokens/s].
+    """
+    tps = check(tokens_per_s_per_gpu, "tokens_per_s_per_gpu", ge=0)
+    b = check(batch_size, "batch_size", gt=0)
+    n = check(gpus, "gpus", gt=0)
+    broadcast(tokens_per_s_per_gpu=tps, batch_size=b, gpus=n)
+    return wrap(tps * n / b, tokens_per_s_per_gpu, batch_size, gpus)
+
+
+def prefill_tokens_per_s_bound(active_params, layers, attention_heads, head_dim, input_tokens,
+                               peak_tflops, local_layer_share=0.0, local_window_tokens=0.0,
+                               flops_efficiency=1.0):
+    """Upper bound on prompt tokens processed per second per GPU (compute-bound).
+
+    prefill tokens/s per GPU = peak x 1e12 x eff / :func:`prefill_flops_per_token`.
+    Prefill batches many tokens per weight read, so compute, not bandwidth,
+    limits it [2]_; the GPU count cancels (N GPUs, N times the FLOPs).
+
+    Parameters
+    ----------
+    active_params, layers, attention_heads, head_dim, input_tokens
+        As in :func:`prefill_flops_per_token`.
+    peak_tflops : float or array-like
+        Dense tensor peak of one GPU at the compute precision [TFLOP/s]. Must be > 0.
+    local_layer_share, local_window_tokens
+        As in :func:`attention_context_tokens`.
+    flops_efficiency : float or array-like, default 1
+        Achieved share of peak [-], in (0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Prompt tokens per second per GPU [tokens/s/GPU].
+    """
+    per_token = np.asarray(prefill_flops_per_token(active_params, layers, attention_heads, head_dim,
+                                                   input_tokens, local_layer_share,
+                                                   local_window_tokens))
+    peak = check(peak_tflops, "peak_tflops", gt=0)
+    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
+    broadcast(per_token=per_token, peak_tflops=peak, flops_efficiency=ef)
+    return wrap(peak * FLOPS_PER_TFLOPS * ef / per_token, active_params, layers, attention_heads,
+                head_dim, input_tokens, peak_tflops, flops_efficiency)
+
+
+def cost_floor_usd_per_mtok(gpu_hour_usd, tokens_per_s_per_gpu):
+    """Cost per million tokens at a throughput bound: the physical cost floor.
+
+    The same arithmetic as :func:`tokencost.core.throughput.cost_per_mtok`
+    (gpu_hour_usd / (tokens_per_s x 3600 / 1e6)) applied to the bound, at full
+    utilization: no deployment of that GPU at that price can serve the model
+    for less.
+
+    Parameters
+    ----------
+    gpu_hour_usd : float or array-like
+        Cost of one GPU-hour [USD/h]. Must be >= 0.
+    tokens_per_s_per_gpu : float or array-like
+        Throughput bound [tokens/s/GPU]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Cost floor [USD per million tokens].
+    """
+    check(gpu_hour_usd, "gpu_hour_usd", ge=0)            # errors name this function's arguments
+    check(tokens_per_s_per_gpu, "tokens_per_s_per_gpu", gt=0)
+    return cost_per_mtok(gpu_hour_usd, tokens_per_s_per_gpu)
+
+
+# --------------------------------------------------------------------------- whole workloads
+
+def _serving(total_params, active_params, experts, active_experts, layers, attention_heads,
+             head_dim, kv_bytes_per_token, weight_bytes_per_param, memory_bandwidth_tb_s,
+             peak_tflops, batch_size, input_tokens, output_tokens, gpus, local_layer_share,
+             local_window_tokens, bandwidth_efficiency, flops_efficiency, bound):
+    inp = check(input_tokens, "input_tokens", ge=0)
+    out = check(output_tokens, "output_tokens", gt=0)
+    b = check(batch_size, "batch_size", gt=0)
+    n = check(gpus, "gpus", gt=0)
+    bw = check(memory_bandwidth_tb_s, "memory_bandwidth_tb_s", gt=0) * BYTES_PER_S_PER_TB_S * n
+    peak = check(peak_tflops, "peak_tflops", gt=0) * FLOPS_PER_TFLOPS * n
+    eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
+    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
+    ctx = inp + out / 2.0  # average context over the generation
+    w_read, kv_read, gemm, attention = _decode_terms(
+        total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
+        kv_bytes_per_token, weight_bytes_per_param, b, ctx, local_layer_share, local_window_tokens)
+    prefill = np.asarray(prefill_flops_per_token(active_params, layers, attention_heads, head_dim,
+                                                 inp, local_layer_share, local_window_tokens)) * inp
+    broadcast(w_read=w_read, kv_read=kv_read, prefill=prefill, bw=bw, peak=peak, eb=eb, ef=ef)
+    if bound:
+        # per request: out/b decode steps' bytes, all FLOPs; one roofline over the whole workload
+        t_request = np.maximum((w_read + kv_read) * out / b / bw,
+                               ((gemm + attention) * out / b + prefill) / peak)
+    else:
+        # kernels run one after another: weight GEMMs, then attention, then prefill chunks
+        t_gemm = np.maximum(w_read / (bw * eb), gemm / (peak * ef))
+        t_attention = np.maximum(kv_read / (bw * eb), attention / (peak * ef))
+        t_request = (t_gemm + t_attention) * out / b + prefill / (peak * ef)
+    return out / t_request / n
+
+
+def serving_tokens_per_s_bound(total_params, active_params, experts, active_experts, layers,
+                               attention_heads, head_dim, kv_bytes_per_token,
+                               weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
+                               batch_size, input_tokens, output_tokens, gpus=1.0,
+                               local_layer_share=0.0, local_window_tokens=0.0):
+    """Upper bound on output tokens/s per GPU for requests of given input and output length.
+
+    One roofline over a whole request (its prefill and its share of the decode
+    steps at batch ``batch_size``, context averaging input + output/2):
+    time >= max(decode bytes / bandwidth, (prefill + decode FLOPs) / peak).
+    Tighter than :func:`decode_tokens_per_s_bound` when prompts are long,
+    never above it. Parameters as in :func:`decode_tokens_per_s_bound`, plus
+    ``input_tokens`` and ``output_tokens`` per request [tokens].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Output tokens per second per GPU [tokens/s/GPU].
+    """
+    result = _serving(total_params, active_params, experts, active_experts, layers,
+                      attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                      memory_bandwidth_tb_s, peak_tflops, batch_size, input_tokens, output_tokens,
+                      gpus, local_layer_share, local_window_tokens, 1.0, 1.0, bound=True)
+    return wrap(result, total_params, active_params, batch_size, input_tokens, output_tokens,
+                memory_bandwidth_tb_s, peak_tflops, gpus)
+
+
+def serving_tokens_per_s_estimate(total_params, active_params, experts, active_experts, layers,
+                                  attention_heads, head_dim, kv_bytes_per_token,
+                                  weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
+                                  batch_size, input_tokens, output_tokens, gpus=1.0,
+                                  local_layer_share=0.0, local_window_tokens=0.0,
+                                  bandwidth_efficiency=1.0, flops_efficiency=1.0):
+    """Estimated output tokens/s per GPU: the roofline with achieved fractions.
+
+    Kernels are taken to run one after another, each at its own roofline with
+    the achieved fractions of peak bandwidth and FLOP/s:
+    decode step = max(weights / bw', GEMM FLOPs / peak') + max(KV / bw',
+    attention FLOPs / peak'), plus each request's prefill FLOPs / peak'
+    (bw' = bandwidth x bandwidth_efficiency, peak' = peak x flops_efficiency).
+    Parameters as in :func:`serving_tokens_per_s_bound`, plus the two
+    efficiencies [-], in (0, 1] (calibrated defaults in
+    data/physics_assumptions.csv).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Output tokens per second per GPU [tokens/s/GPU].
+    """
+    result = _serving(total_params, active_params, experts, active_experts, layers,
+                      attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                      memory_bandwidth_tb_s, peak_tflops, batch_size, input_tokens, output_tokens,
+                      gpus, local_layer_share, local_window_tokens, bandwidth_efficiency,
+                      flops_efficiency, bound=False)
+    return wrap(result, total_params, active_params, batch_size, input_tokens, output_tokens,
+                memory_bandwidth_tb_s, peak_tflops, gpus, bandwidth_efficiency, flops_efficiency)
+
+
+# -------------------- from python/tokencost/core/fleet.py --------------------
+
+W_PER_MW = 1e6
+HOURS_PER_DAY = 24.0
+
+
+
+# --------------------------------------------------------------------------- rent vs own
+
+def rent_vs_own_breakeven_utilization(own_gpu_hour_usd, rent_gpu_hour_usd):
+    """Utilization above which owning a GPU is cheaper than renting one on demand.
+
+    Assumption (stated, not hidden): an owned GPU costs its full fully-loaded
+    hourly cost (the TCO build-up, depreciation included) in *every* hour,
+    busy or idle; an on-demand rental is paid only for the hours it is busy.
+    For a workload that keeps a GPU busy a share *u* of the time, owning costs
+    ``own`` per calendar hour and renting ``u x rent``, so owning wins when
+
+        u > own_gpu_hour_usd / rent_gpu_hour_usd.
+
+    A result >= 1 means owning never beats on-demand renting at that rental
+    price. For a reserved rental (paid every hour, like owning) the utilization
+    does not matter: compare the two hourly prices directly.
+
+    Parameters
+    ----------
+    own_gpu_hour_usd : float or array-like
+        Fully-loaded cost of an owned GPU per calendar hour [USD/h] (e.g.
+        :func:`tokencost.core.costs.gpu_hour_usd`). Must be >= 0.
+    rent_gpu_hour_usd : float or array-like
+        On-demand rental price per busy GPU-hour [USD/h]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Break-even utilization [-] (the seed's $1.9175/h against a $3.99/h
+        rental: 0.4806).
+    """
+    own = check(own_gpu_hour_usd, "own_gpu_hour_usd", ge=0)
+    rent = check(rent_gpu_hour_usd, "rent_gpu_hour_usd", gt=0)
+    broadcast(own_gpu_hour_usd=own, rent_gpu_hour_usd=rent)
+    return wrap(own / rent, own_gpu_hour_usd, rent_gpu_hour_usd)
+
+
+def rent_vs_own_cost_per_mtok(own_gpu_hour_usd, rent_gpu_hour_usd, tokens_per_s, utilization=1.0):
+    """Cost per MTok under each cost basis, at a utilization.
+
+    Owned: the full hourly cost is spread over the tokens actually served,
+    ``cost_per_mtok(own, tokens_per_s, utilization)``. Rented on demand: only
+    busy hours are paid, so the cost per MTok does not depend on utilization,
+    ``cost_per_mtok(rent, tokens_per_s, 1)``. See
+    :func:`rent_vs_own_breakeven_utilization` for the assumption.
+
+    Parameters
+    ----------
+    own_gpu_hour_usd : float or array-like
+        Owned GPU cost per calendar hour [USD/h]. Must be >= 0.
+    rent_gpu_hour_usd : float or array-like
+        On-demand rental price per busy GPU-hour [USD/h]. Must be > 0.
+    tokens_per_s : float or array-like
+        Output tokens per second per GPU while busy [tokens/s]. Must be > 0.
+    utilization : float or array-like, default 1.0
+        Busy share of the hours [-], in (0, 1].
+
+    Returns
+    -------
+    dict of str to float, ndarray or Series
+        ``owned_usd_per_mtok``, ``rented_usd_per_mtok`` [USD/MTok] and
+        ``breakeven_utilization`` [-].
+    """
+    rent = check(rent_gpu_hour_usd, "rent_gpu_hour_usd", gt=0)
+    args = (own_gpu_hour_usd, rent_gpu_hour_usd, tokens_per_s, utilization)
+    owned = np.asarray(cost_per_mtok(own_gpu_hour_usd, tokens_per_s, utilization), dtype=float)
+    rented = np.asarray(cost_per_mtok(rent, tokens_per_s, 1.0), dtype=float)
+    breakeven = np.asarray(rent_vs_own_breakeven_utilization(own_gpu_hour_usd, rent), dtype=float)
+    shape = broadcast(owned=owned, rented=rented, breakeven=breakeven)
+    return {
+        "owned_usd_per_mtok": wrap(np.broadcast_to(owned, shape), *args),
+        "rented_usd_per_mtok": wrap(np.broadcast_to(rented, shape), *args),
+        "breakeven_utilization": wrap(np.broadcast_to(breakeven, shape), *args),
+    }
+
+
+# --------------------------------------------------------------------------- token mix
+
+def token_costs_usd_per_mtok(gpu_hour_usd, decode_tokens_per_s, prefill_tokens_per_s,
+                             cached_input_cost_factor=None, cached_prefill_tokens_per_s=None,
+                             utilization=1.0):
+    """Cost of one million tokens of each kind: input (cache miss), cached input, output.
+
+    Time-sharing model: a GPU-hour is split between the work it does, each
+    token occupying the GPU for 1/throughput seconds of its phase, so each
+    kind costs ``cost_per_mtok(gpu_hour_usd, its throughput, utilization)``.
+    Output tokens run at the decode throughput (the seed's tokens/s), input
+    tokens at the prefill throughput (compute-bound, much faster [4]_).
+    Cached input tokens skip most prefill work: give either a cost factor
+    relative to an uncached input token or a cached-prefill throughput
+    (exactly one).
+
+    Parameters
+    ----------
+    gpu_hour_usd : float or array-like
+        Cost of one GPU-hour [USD/h]. Must be >= 0.
+    decode_tokens_per_s : float or array-like
+        Output tokens per second per GPU [tokens/s]. Must be > 0.
+    prefill_tokens_per_s : float or array-like
+        Uncached input tokens processed per second per GPU [tokens/s]. Must be > 0.
+    cached_input_cost_factor : float or array-like, optional
+        Cost of a cached input token as a share of an uncached one [-], in [0, 1].
+    cached_prefill_tokens_per_s : float or array-like, optional
+        Cached input tokens processed per second per GPU [tokens/s]. Must be > 0.
+    utilization : float or array-like, default 1.0
+        Busy share of paid hours [-], in (0, 1].
+
+    Returns
+    -------
+    dict of str to float, ndarray or Series
+        ``input_cost_usd_per_mtok``, ``cached_input_cost_usd_per_mtok``,
+        ``output_cost_usd_per_mtok`` [USD/MTok].
+    """
+    if (cached_input_cost_factor is None) == (cached_prefill_tokens_per_s is None):
+        raise InputError("cached_input_cost_factor",
+                         "give exactly one of cached_input_cost_factor and cached_prefill_tokens_per_s")
+    args = (gpu_hour_usd, decode_tokens_per_s, prefill_tokens_per_s, utilization,
+            cached_input_cost_factor, cached_prefill_tokens_per_s)
+    output = np.asarray(cost_per_mtok(gpu_hour_usd, check(decode_tokens_per_s,
+                                                          "decode_tokens_per_s", gt=0), utilization))
+    uncached = np.asarray(cost_per_mtok(gpu_hour_usd, check(prefill_tokens_per_s,
+                                                            "prefill_tokens_per_s", gt=0), utilization))
+    if cached_input_cost_factor is not None:
+        factor = check(cached_input_cost_factor, "cached_input_cost_factor", ge=0, le=1)
+        broadcast(input_cost=uncached, cached_input_cost_factor=factor)
+        cached = uncached * factor
+    else:
+        cached = np.asarray(cost_per_mtok(
+            gpu_hour_usd, check(cached_prefill_tokens_per_s, "cached_prefill_tokens_per_s", gt=0),
+            utilization))
+    shape = broadcast(output=output, input=uncached, cached_input=cached)
+    return {
+        "input_cost_usd_per_mtok": wrap(np.broadcast_to(uncached, shape), *args),
+        "cached_input_cost_usd_per_mtok": wrap(np.broadcast_to(cached, shape), *args),
+        "output_cost_usd_per_mtok": wrap(np.broadcast_to(output, shape), *args),
+    }
+
+
+def _blend(input_value, cached_value, output_value, ratio, hit):
+    return (ratio * ((1.0 - hit) * input_value + hit * cached_value) + output_value) / (ratio + 1.0)
+
+
+def blended_price_usd_per_mtok(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                               price_output_usd_per_mtok, input_output_ratio=3.0,
+                               cache_hit_share=0.0):
+    """Price of one million tokens of traffic (input and output together).
+
+    blended = (r x ((1 - h) x input + h x cached) + output) / (r + 1),
+    with r input tokens per output token and h the share of input tokens
+    served from cache. With h = 0 and r = 3 this is Artificial Analysis's
+    3:1 blended price [2]_.
+
+    Parameters
+    ----------
+    price_input_usd_per_mtok : float or array-like
+        List price of uncached input tokens [USD/MTok]. Must be >= 0.
+    price_cached_input_usd_per_mtok : float or array-like
+        List price of cached input tokens [USD/MTok]. Must be >= 0.
+    price_output_usd_per_mtok : float or array-like
+        List price of output tokens [USD/MTok]. Must be >= 0.
+    input_output_ratio : float or array-like, default 3
+        Input tokens per output token [-]. Must be >= 0.
+    cache_hit_share : float or array-like, default 0
+        Share of input tokens served from cache [-], in [0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Blended price [USD per million tokens of traffic].
+    """
+    pin = check(price_input_usd_per_mtok, "price_input_usd_per_mtok", ge=0)
+    pc = check(price_cached_input_usd_per_mtok, "price_cached_input_usd_per_mtok", ge=0)
+    pout = check(price_output_usd_per_mtok, "price_output_usd_per_mtok", ge=0)
+    r = check(input_output_ratio, "input_output_ratio", ge=0)
+    h = check(cache_hit_share, "cache_hit_share", ge=0, le=1)
+    broadcast(price_input_usd_per_mtok=pin, price_cached_input_usd_per_mtok=pc,
+              price_output_usd_per_mtok=pout, input_output_ratio=r, cache_hit_share=h)
+    return wrap(_blend(pin, pc, pout, r, h), price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, input_output_ratio,
+                cache_hit_share)
+
+
+def blended_cost_usd_per_mtok(gpu_hour_usd, decode_tokens_per_s, prefill_tokens_per_s,
+                              input_output_ratio=3.0, cache_hit_share=0.0,
+                              cached_input_cost_factor=None, cached_prefill_tokens_per_s=None,
+                              utilization=1.0):
+    """Cost of one million tokens of traffic, weighted like :func:`blended_price_usd_per_mtok`.
+
+    The per-kind costs come from :func:`token_costs_usd_per_mtok` and are
+    blended with the same r and h, so blended cost and blended price compare
+    like for like.
+
+    Parameters
+    ----------
+    gpu_hour_usd, decode_tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor,
+    cached_prefill_tokens_per_s, utilization
+        See :func:`token_costs_usd_per_mtok`.
+    input_output_ratio : float or array-like, default 3
+        Input tokens per output token [-]. Must be >= 0.
+    cache_hit_share : float or array-like, default 0
+        Share of input tokens served from cache [-], in [0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Blended cost [USD per million tokens of traffic].
+    """
+    costs = token_costs_usd_per_mtok(gpu_hour_usd, decode_tokens_per_s, prefill_tokens_per_s,
+                                     cached_input_cost_factor, cached_prefill_tokens_per_s,
+                                     utilization)
+    r = check(input_output_ratio, "input_output_ratio", ge=0)
+    h = check(cache_hit_share, "cache_hit_share", ge=0, le=1)
+    cin = np.asarray(costs["input_cost_usd_per_mtok"], dtype=float)
+    cc = np.asarray(costs["cached_input_cost_usd_per_mtok"], dtype=float)
+    cout = np.asarray(costs["output_cost_usd_per_mtok"], dtype=float)
+    broadcast(costs=cout, input_output_ratio=r, cache_hit_share=h)
+    return wrap(_blend(cin, cc, cout, r, h), gpu_hour_usd, decode_tokens_per_s,
+                prefill_tokens_per_s, input_output_ratio, cache_hit_share,
+                cached_input_cost_factor, cached_prefill_tokens_per_s, utilization)
+
+
+# --------------------------------------------------------------------------- power
+
+def energy_j_per_token(power_w, pue, tokens_per_s):
+    """Facility energy per token while serving [J/token].
+
+    J/token = power_w x pue / tokens_per_s (the seed's H100: 700 W x 1.3 / 400
+    tok/s = 2.275 J per output token). PUE scales IT power to facility power [3]_.
+
+    Parameters
+    ----------
+    power_w : float or array-like
+        Electrical draw per GPU [W] (GPU alone, or all-in IT power per GPU). Must be >= 0.
+    pue : float or array-like
+        Power usage effectiveness [-]. Must be >= 1.
+    tokens_per_s : float or array-like
+        Tokens per second per GPU while busy [tokens/s]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Energy [J/token].
+    """
+    watts = check(power_w, "power_w", ge=0)
+    p = check(pue, "pue", ge=1)
+    tps = check(tokens_per_s, "tokens_per_s", gt=0)
+    broadcast(power_w=watts, pue=p, tokens_per_s=tps)
+    return wrap(watts * p / tps, power_w, pue, tokens_per_s)
+
+
+def tokens_per_s_per_mw(power_w, pue, tokens_per_s, utilization=1.0):
+    """Tokens per second one megawatt of facility power delivers.
+
+    tokens/s per MW = 1e6 / (power_w x pue) x tokens_per_s x utilization
+    (the seed's dense 70B on H100: 1e6 / 910 x 400 = 439,560 tok/s per MW).
+    Facility power is provisioned for peak, so utilization scales the
+    average delivered rate, not the GPU count.
+
+    Parameters
+    ----------
+    power_w : float or array-like
+        Electrical draw per GPU [W]. Must be > 0.
+    pue : float or array-like
+        Power usage effectiveness [-]. Must be >= 1.
+    tokens_per_s : float or array-like
+        Tokens per second per GPU while busy [tokens/s]. Must be > 0.
+    utilization : float or array-like, default 1.0
+        Busy share of hours [-], in (0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Throughput [tokens/s per MW of facility power].
+    """
+    watts = check(power_w, "power_w", gt=0)
+    p = check(pue, "pue", ge=1)
+    tps = check(tokens_per_s, "tokens_per_s", gt=0)
+    util = check(utilization, "utilization", gt=0, le=1)
+    broadcast(power_w=watts, pue=p, tokens_per_s=tps, utilization=util)
+    return wrap(W_PER_MW / (watts * p) * tps * util, power_w, pue, tokens_per_s, utilization)
+
+
+def fleet_from_power_budget(facility_mw, power_w, pue, tokens_per_s, gpu_hour_usd,
+                            price_usd_per_mtok, utilization=1.0, hours_per_day=HOURS_PER_DAY):
+    """Size a fleet from a facility power budget: what does *N* MW earn?
+
+    gpus = floor(facility_mw x 1e6 / (power_w x pue));
+    fleet tokens/s = gpus x tokens_per_s x utilization;
+    cost/day = gpus x gpu_hour_usd x hours_per_day (owned GPUs cost every hour);
+    revenue/day = fleet tokens/s x 3600 x hours_per_day / 1e6 x price.
+
+    Parameters
+    ----------
+    facility_mw : float or array-like
+        Facility power budget [MW]. Must be >= 0.
+    power_w : float or array-like
+        Electrical draw per GPU [W]; use all-in IT power per GPU (GPU, host,
+        network) for a realistic count. Must be > 0.
+    pue : float or array-like
+        Power usage effectiveness [-]. Must be >= 1.
+    tokens_per_s : float or array-like
+        Tokens per second per GPU while busy [tokens/s]. Must be > 0.
+    gpu_hour_usd : float or array-like
+        Cost of one GPU-hour [USD/h]. Must be >= 0.
+    price_usd_per_mtok : float or array-like
+        Price the tokens sell at [USD/MTok]. Must be >= 0.
+    utilization : float or array-like, default 1.0
+        Busy share of hours [-], in (0, 1].
+    hours_per_day : float or array-like, default 24
+        Hours in the day counted [h]. Must be > 0.
+
+    Returns
+    -------
+    dict of str to float, ndarray or Series
+        ``gpus`` [GPUs, whole], ``it_power_mw`` and ``facility_power_mw`` used [MW],
+        ``fleet_tokens_per_s`` [tokens/s], ``mtok_per_day`` [MTok/day],
+        ``cost_usd_per_day``, ``revenue_usd_per_day``, ``profit_usd_per_day`` [USD/day],
+        ``cost_usd_per_mtok`` [USD/MTok].
+    """
+    mw = check(facility_mw, "facility_mw", ge=0)
+    watts = check(power_w, "power_w", gt=0)
+    p = check(pue, "pue", ge=1)
+    tps = check(tokens_per_s, "tokens_per_s", gt=0)
+    hour = check(gpu_hour_usd, "gpu_hour_usd", ge=0)
+    price = check(price_usd_per_mtok, "price_usd_per_mtok", ge=0)
+    util = check(utilization, "utilization", gt=0, le=1)
+    hours = check(hours_per_day, "hours_per_day", gt=0)
+    shape = broadcast(facility_mw=mw, power_w=watts, pue=p, tokens_per_s=tps, gpu_hour_usd=hour,
+                      price_usd_per_mtok=price, utilization=util, hours_per_day=hours)
+    # a tiny tolerance so that 100 MW / 910 W exactly-divisible budgets are not floored down
+    gpus = np.floor(mw * W_PER_MW / (watts * p) * (1 + 1e-12))
+    fleet_tps = gpus * tps * util
+    mtok_day = fleet_tps * SECONDS_PER_HOUR * hours / TOKENS_PER_MTOK
+    cost_day = gpus * hour * hours
+    revenue_day = mtok_day * price
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost_mtok = np.where(mtok_day > 0, cost_day / np.where(mtok_day > 0, mtok_day, 1), np.nan)
+    args = (facility_mw, power_w, pue, tokens_per_s, gpu_hour_usd, price_usd_per_mtok,
+            utilization, hours_per_day)
+
+    def out(x):
+        return wrap(np.broadcast_to(x, shape), *args)
+
+    return {
+        "gpus": out(gpus),
+        "it_power_mw": out(gpus * watts / W_PER_MW),
+        "facility_power_mw": out(gpus * watts * p / W_PER_MW),
+        "fleet_tokens_per_s": out(fleet_tps),
+        "mtok_per_day": out(mtok_day),
+        "cost_usd_per_day": out(cost_day),
+        "revenue_usd_per_day": out(revenue_day),
+        "profit_usd_per_day": out(revenue_day - cost_day),
+        "cost_usd_per_mtok": out(cost_mtok),
+    }
+
+
+# --------------------------------------------------------------------------- fleet P&L
+
+def fleet_pnl(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached_input_tokens,
+              output_tokens, price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+              price_output_usd_per_mtok):
+    """Profit and loss of a fleet serving given token volumes at given prices.
+
+    gpu_hours = nodes x gpus_per_node x hours; cost = gpu_hours x gpu_hour_usd;
+    revenue = (input - cached)/1e6 x price_input + cached/1e6 x price_cached
+    + output/1e6 x price_output; gross_profit = revenue - cost;
+    gross_margin = gross_profit / revenue; cost_profit_margin = gross_profit / cost.
+
+    Parameters
+    ----------
+    nodes : float or array-like
+        Servers in the fleet [nodes]. Must be >= 0.
+    gpus_per_node : float or array-like
+        GPUs per server [GPUs/node]. Must be >= 0.
+    gpu_hour_usd : float or array-like
+        Cost per GPU-hour, rental price or TCO basis [USD/h]. Must be >= 0.
+    hours : float or array-like
+        Period the fleet is paid for [h]. Must be >= 0.
+    input_tokens : float or array-like
+        All input tokens served in the period, cached ones included [tokens]. Must be >= 0.
+    cached_input_tokens : float or array-like
+        The part of ``input_tokens`` served from cache [tokens]. Must be >= 0 and
+        <= input_tokens.
+    output_tokens : float or array-like
+        Output tokens served in the period [tokens]. Must be >= 0.
+    price_input_usd_per_mtok, price_cached_input_usd_per_mtok, price_output_usd_per_mtok
+        List prices of uncached input, cached input and output tokens [USD/MTok]. Must be >= 0.
+
+    Returns
+    -------
+    dict of str to float, ndarray or Series
+        ``gpu_hours`` [GPU-h]; ``cost_usd``, ``revenue_input_usd``,
+        ``revenue_cached_input_usd``, ``revenue_output_usd``, ``revenue_usd``,
+        ``gross_profit_usd`` [USD]; ``gross_margin`` and ``cost_profit_margin``
+        [-] (NaN where revenue, respectively cost, is 0).
+    """
+    n = check(nodes, "nodes", ge=0)
+    g = check(gpus_per_node, "gpus_per_node", ge=0)
+    hour = check(gpu_hour_usd, "gpu_hour_usd", ge=0)
+    h = check(hours, "hours", ge=0)
+    tin = check(input_tokens, "input_tokens", ge=0)
+    tc = check(cached_input_tokens, "cached_input_tokens", ge=0)
+    tout = check(output_tokens, "output_tokens", ge=0)
+    pin = check(price_input_usd_per_mtok, "price_input_usd_per_mtok", ge=0)
+    pc = check(price_cached_input_usd_per_mtok, "price_cached_input_usd_per_mtok", ge=0)
+    pout = check(price_output_usd_per_mtok, "price_output_usd_per_mtok", ge=0)
+    shape = broadcast(nodes=n, gpus_per_node=g, gpu_hour_usd=hour, hours=h, input_tokens=tin,
+                      cached_input_tokens=tc, output_tokens=tout, price_input_usd_per_mtok=pin,
+                      price_cached_input_usd_per_mtok=pc, price_output_usd_per_mtok=pout)
+    over = np.broadcast_to(tc > tin, shape)
+    if over.any():
+        i = np.flatnonzero(over)[0]
+        cached = float(np.broadcast_to(tc, shape).ravel()[i])
+        total = float(np.broadcast_to(tin, shape).ravel()[i])
+        raise InputError("cached_input_tokens",
+                         f"cached_input_tokens must be <= input_tokens, got {cached:g} > {total:g}")
+    gpu_hours = n * g * h
+    cost = gpu_hours * hour
+    rev_in = (tin - tc) / TOKENS_PER_MTOK * pin
+    rev_c = tc / TOKENS_PER_MTOK * pc
+    rev_out = tout / TOKENS_PER_MTOK * pout
+    revenue = rev_in + rev_c + rev_out
+    profit = revenue - cost
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        margin = np.where(revenue > 0, profit / np.where(revenue > 0, revenue, 1), np.nan)
+        cost_margin = np.where(cost > 0, profit / np.where(cost > 0, cost, 1), np.nan)
+    args = (nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached_input_tokens,
+            output_tokens, price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+            price_output_usd_per_mtok)
+
+    def out(x):
+        return wrap(np.broadcast_to(x, shape), *args)
+
+    return {
+        "gpu_hours": out(gpu_hours), "cost_usd": out(cost),
+        "revenue_input_usd": out(rev_in), "revenue_cached_input_usd": out(rev_c),
+        "revenue_output_usd": out(rev_out), "revenue_usd": out(revenue),
+        "gross_profit_usd": out(profit), "gross_margin": out(margin),
+        "cost_profit_margin": out(cost_margin),
+    }
+
+
+def fleet_implied_utilization(output_tokens, tokens_per_s, gpu_hours):
+    """Busy share a fleet needs to produce a given output volume [-].
+
+    utilization = output_tokens / (tokens_per_s x 3600 x gpu_hours). Above 1
+    the fleet cannot produce that volume at that decode throughput.
+
+    Parameters
+    ----------
+    output_tokens : float or array-like
+        Output tokens served [tokens]. Must be >= 0.
+    tokens_per_s : float or array-like
+        Output tokens per second per GPU while busy [tokens/s]. Must be > 0.
+    gpu_hours : float or array-like
+        GPU-hours paid [GPU-h]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Implied utilization [-].
+    """
+    tout = check(output_tokens, "output_tokens", ge=0)
+    tps = check(tokens_per_s, "tokens_per_s", gt=0)
+    gh = check(gpu_hours, "gpu_hours", gt=0)
+    broadcast(output_tokens=tout, tokens_per_s=tps, gpu_hours=gh)
+    return wrap(tout / (tps * SECONDS_PER_HOUR * gh), output_tokens, tokens_per_s, gpu_hours)
+
+
 # -------------------- the core functions, as tokencost.core --------------------
 
 core = types.SimpleNamespace(
@@ -811,6 +2096,8 @@ core = types.SimpleNamespace(
     implied_tokens_per_s=implied_tokens_per_s,
     breakeven_price=breakeven_price,
     subscription_economics=subscription_economics,
+    cost_floor_usd_per_mtok=cost_floor_usd_per_mtok,
+    fleet_pnl=fleet_pnl,
 )
 
 
@@ -917,3 +2204,52 @@ def SUBSCRIPTION_MARGIN(subscription_usd_per_month, api_equivalent_usd_per_month
     return call(core.subscription_economics, subscription_usd_per_month,
                 api_equivalent_usd_per_month, list_price_usd_per_mtok, cost_usd_per_mtok,
                 rd_usd_per_mtok, pick="profit_with_rd_usd_per_month")
+
+
+@func
+@arg('gpu_hour_usd', ndim=2, err_to_str=True, doc='Fully-loaded (or rental) cost of one GPU-hour [USD/h]')
+@arg('tokens_per_s_per_gpu', ndim=2, err_to_str=True, doc='Throughput per GPU, e.g. the physical bound [tokens/s]')
+def COST_FLOOR_PER_MTOK(gpu_hour_usd, tokens_per_s_per_gpu):
+    """Physical cost floor [USD/MTok]: GPU-hour cost at the throughput bound, full utilization. Seed H100 $1.92/h at a 706 tok/s bound: $0.75."""
+    return call(core.cost_floor_usd_per_mtok, gpu_hour_usd, tokens_per_s_per_gpu)
+
+
+@func
+@arg('nodes', ndim=2, err_to_str=True, doc='Servers in the fleet [nodes]')
+@arg('gpus_per_node', ndim=2, err_to_str=True, doc='GPUs per server [GPUs/node]')
+@arg('gpu_hour_usd', ndim=2, err_to_str=True, doc='Fully-loaded (or rental) cost of one GPU-hour [USD/h]')
+@arg('hours', ndim=2, err_to_str=True, doc='Period the fleet is paid for [h]')
+@arg('input_tokens', ndim=2, err_to_str=True, doc='All input tokens served in the period, cached ones included [tokens]')
+@arg('cached_input_tokens', ndim=2, err_to_str=True, doc='The part of input_tokens served from cache [tokens]')
+@arg('output_tokens', ndim=2, err_to_str=True, doc='Output tokens served in the period [tokens]')
+@arg('price_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of uncached input tokens [USD/MTok]')
+@arg('price_cached_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of cached input tokens [USD/MTok]')
+@arg('price_output_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of output tokens [USD/MTok]')
+def FLEET_PROFIT(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached_input_tokens,
+                 output_tokens, price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                 price_output_usd_per_mtok):
+    """Fleet gross profit [USD] = token revenue (uncached input, cached input, output) - nodes x GPUs x hours x $/GPU-hour."""
+    return call(core.fleet_pnl, nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens,
+                cached_input_tokens, output_tokens, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, pick="gross_profit_usd")
+
+
+@func
+@arg('nodes', ndim=2, err_to_str=True, doc='Servers in the fleet [nodes]')
+@arg('gpus_per_node', ndim=2, err_to_str=True, doc='GPUs per server [GPUs/node]')
+@arg('gpu_hour_usd', ndim=2, err_to_str=True, doc='Fully-loaded (or rental) cost of one GPU-hour [USD/h]')
+@arg('hours', ndim=2, err_to_str=True, doc='Period the fleet is paid for [h]')
+@arg('input_tokens', ndim=2, err_to_str=True, doc='All input tokens served in the period, cached ones included [tokens]')
+@arg('cached_input_tokens', ndim=2, err_to_str=True, doc='The part of input_tokens served from cache [tokens]')
+@arg('output_tokens', ndim=2, err_to_str=True, doc='Output tokens served in the period [tokens]')
+@arg('price_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of uncached input tokens [USD/MTok]')
+@arg('price_cached_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of cached input tokens [USD/MTok]')
+@arg('price_output_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of output tokens [USD/MTok]')
+def FLEET_MARGIN(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached_input_tokens,
+                 output_tokens, price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                 price_output_usd_per_mtok):
+    """Fleet cost-profit margin [share] = (revenue - cost) / cost, for the same arguments as FLEET_PROFIT."""
+    return call(core.fleet_pnl, nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens,
+                cached_input_tokens, output_tokens, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok,
+                pick="cost_profit_margin")

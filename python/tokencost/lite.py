@@ -13,7 +13,9 @@ inlines what the functions need, copied verbatim:
 2. a ``core`` namespace so the wrappers read as they do in the package;
 3. every function of :mod:`tokencost.udfs`, its body copied from the source,
    with explicit ``@func`` / ``@arg(name, doc=..., ndim=2, err_to_str=True)``
-   decorators written from :data:`tokencost.udfs.UDF_SPECS`.
+   decorators written from :data:`tokencost.udfs.UDF_SPECS` (the functions marked
+   ``lite``: the catalog functions DECODE_TPS_BOUND and MIN_GPUS need the
+   package's catalog files and stay in the classic add-in).
 
 numpy and pandas are Pyodide packages; ``requirements.txt`` lists them with
 xlwings, unpinned, as the Lite documentation advises for Pyodide-built
@@ -44,6 +46,11 @@ from . import core, udf_support, udfs
 LITE_MARKER = "# ---- xlwings Lite:"
 REQUIREMENTS = "xlwings<1.0.0\nnumpy\npandas\n"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "xlwings_lite"
+
+
+def lite_specs() -> list:
+    """The UDF specs that go into main.py (those that need only the core)."""
+    return [spec for spec in udfs.UDF_SPECS if spec.lite]
 
 
 def _core_names() -> list[str]:
@@ -179,7 +186,7 @@ from __future__ import annotations
 
 from xlwings import arg, func
 '''
-    udf_part = "\n\n\n".join(_udf_source(spec) for spec in udfs.UDF_SPECS)
+    udf_part = "\n\n\n".join(_udf_source(spec) for spec in lite_specs())
     return (header + "\n\n" + "\n\n\n".join(bodies)
             + f"\n\n\n# {'-' * 20} the core functions, as tokencost.core {'-' * 20}\n\n"
             + f"core = types.SimpleNamespace(\n    {namespace},\n)\n"

@@ -41,6 +41,7 @@ import functools
 import inspect
 
 import numpy as np
+import pandas as pd
 
 from .core._arrays import broadcast
 from .errors import InputError
@@ -351,9 +352,10 @@ class UdfSpec:
     """Machine-readable description of one UDF (for the workbook's Functions sheet)."""
 
     __slots__ = ("name", "args", "defaults", "description", "arg_docs", "example",
-                 "returns", "category")
+                 "returns", "category", "lite")
 
-    def __init__(self, name, args, defaults, description, arg_docs, example, returns, category):
+    def __init__(self, name, args, defaults, description, arg_docs, example, returns, category,
+                 lite=True):
         self.name = name                # Excel name, e.g. "COST_PER_MTOK"
         self.args = args                # canonical argument names, in order
         self.defaults = defaults        # {name: default} of the optional arguments
@@ -362,16 +364,25 @@ class UdfSpec:
         self.example = example          # seed values, one per argument
         self.returns = returns          # unit of the result
         self.category = category        # Excel function-wizard category
+        self.lite = lite                # also in xlwings Lite's main.py (needs only the core)
 
     def __repr__(self) -> str:
         return f"UdfSpec({self.name}({', '.join(self.args)}))"
 
     def example_formula(self) -> str:
-        """The example as an Excel formula, e.g. ``=COST_PER_MTOK(1.9174840182648403, 400)``."""
-        return f"={self.name}({', '.join(_formula_number(v) for v in self.example)})"
+        """The example as an Excel formula, e.g. ``=COST_PER_MTOK(1.9174840182648403, 400)``
+        (text quoted, trailing blank optional arguments left out)."""
+        values = list(self.example)
+        while values and values[-1] is None:
+            values.pop()
+        return f"={self.name}({', '.join(_formula_number(v) for v in values)})"
 
 
 def _formula_number(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
     value = float(value)
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
@@ -394,9 +405,10 @@ class UdfRegistry:
         self.xlwings = xlwings
         self.specs: list = []
 
-    def __call__(self, *, returns: str, example: tuple):
+    def __call__(self, *, returns: str, example: tuple, lite: bool = True):
         def decorate(function):
             spec = self.spec_of(function, returns, example)
+            spec.lite = lite
             if self.xlwings is not None:
                 for name, doc in zip(spec.args, spec.arg_docs):
                     function = self.xlwings.arg(name, doc=doc, **XLWINGS_ARG_OPTIONS)(function)
@@ -417,13 +429,15 @@ class UdfRegistry:
         for name in names:
             doc = self.arg_docs[name]
             if name in defaults:
-                doc += f"; optional, default {_formula_number(defaults[name])}"
+                doc += ("; optional" if defaults[name] is None else
+                        f"; optional, default {_formula_number(defaults[name])}")
             docs.append(doc)
         text = inspect.cleandoc(function.__doc__ or "")
         if not text:
             raise ValueError(f"{function.__name__} has no docstring")
         return UdfSpec(function.__name__, names, defaults, text.splitlines()[0], tuple(docs),
-                       tuple(float(v) for v in example), returns, self.category)
+                       tuple(v if v is None or isinstance(v, str) else float(v) for v in example),
+                       returns, self.category)
 
 
 #: stands for an argument left out of the formula (``=COST_PER_MTOK(A1, B1)``)
@@ -468,3 +482,96 @@ def xlwings_call(udf, *args):
             if type(value) not in (float, str):
                 raise TypeError(f"{udf.__name__} returned {type(value).__name__}: {value!r}")
     return result
+
+
+# --------------------------------------------------------------------------- catalog functions
+
+def _names(value, name: str):
+    """A text argument (one cell or a range) as an object array of stripped names."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    rows = value if isinstance(value, (list, tuple, np.ndarray)) else [[value]]
+    rows = [list(r) if isinstance(r, (list, tuple, np.ndarray)) else [r] for r in rows]
+    if not rows or len({len(r) for r in rows}) != 1 or not rows[0]:
+        raise InputError(name, f"{name} has rows of different lengths")
+    out = np.empty((len(rows), len(rows[0])), dtype=object)
+    problems = {}
+    for i, v in enumerate(v for r in rows for v in r):
+        if isinstance(v, str) and v.strip() and v.strip() not in EXCEL_ERRORS:
+            out.flat[i] = v.strip()
+        else:
+            out.flat[i] = ""
+            problems[i] = (f"{name} must be a name, got a blank" if v is None or v == "" else
+                           f"{name} must be a name, got {v!r}")
+    return out, problems
+
+
+def _spread(problems: dict, array_shape: tuple, shape: tuple) -> dict:
+    """{flat index in the broadcast result: message} for problems of one argument."""
+    if not problems:
+        return {}
+    owner = np.broadcast_to(np.arange(int(np.prod(array_shape))).reshape(array_shape), shape).ravel()
+    return {int(j): problems[int(k)] for j, k in enumerate(owner) if int(k) in problems}
+
+
+def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_tokens=None):
+    """One column of :func:`tokencost.physics_checks.deployment_bounds` for catalog
+    names in cells (GPU, model architecture), vectorized over ranges.
+
+    Blank ``batch_size`` = the best batch that fits; blank ``context_tokens`` =
+    the catalog assumption. Unknown names, bad numbers and deployments with no
+    batch that fits become messages in their own cells.
+    """
+    from . import catalog as cat
+    from .physics_checks import deployment_bounds
+    try:
+        names = [_names(gpu, "gpu"), _names(model, "model")]
+        numbers = [to_cells(v, n, d) for v, n, d in ((gpus, "gpus", 1.0),
+                                                      (batch_size, "batch_size", np.nan),
+                                                      (context_tokens, "context_tokens", np.nan))]
+        arrays = [a for a, _ in names] + [np.atleast_2d(c.values) for c in numbers]
+        problems = [p for _, p in names] + [c.problems for c in numbers]
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            raise InputError("ranges", "ranges do not match: use ranges of one shape, "
+                                       "or a column and a row") from None
+    except InputError as err:
+        return str(err)
+    gpu_v, model_v, g, b, ctx = (np.broadcast_to(a, shape).ravel() for a in arrays)
+    messages = np.full(g.size, None, dtype=object)
+    for a, p in zip(arrays, problems):
+        for j, text in _spread(p, a.shape, shape).items():
+            messages[j] = messages[j] or text
+    with np.errstate(invalid="ignore"):
+        rules = [(~(g > 0), "gpus must be > 0, got {:g}", g),
+                 (b <= 0, "batch_size must be > 0, got {:g}", b),
+                 (ctx < 0, "context_tokens must be >= 0, got {:g}", ctx)]
+    unknown_gpu = cat.gpu_index(cat.load_gpu_catalog(), gpu_v) < 0
+    unknown_model = cat.architecture_index(cat.load_model_architectures(), model_v) < 0
+    for j in range(g.size):
+        if messages[j] is None:
+            for bad, text, values in rules:
+                if bad[j]:
+                    messages[j] = text.format(values[j])
+                    break
+        if messages[j] is None and unknown_gpu[j]:
+            messages[j] = f"gpu {gpu_v[j]!r} is not in the GPU catalog"
+        if messages[j] is None and unknown_model[j]:
+            messages[j] = f"model {model_v[j]!r} is not in the model-architecture catalog"
+    ok = np.array([m is None for m in messages])
+    result = np.full(g.size, np.nan)
+    if ok.any():
+        d = deployment_bounds(pd.DataFrame({"gpu": gpu_v[ok], "architecture": model_v[ok],
+                                            "gpus": g[ok], "batch_size": b[ok],
+                                            "context_tokens": ctx[ok]}))
+        result[ok] = d[pick].to_numpy(dtype=float)
+        for k, j in enumerate(np.flatnonzero(ok)):
+            if not np.isfinite(result[j]):
+                messages[j] = (f"{model_v[j]} does not fit on {g[j]:g} {gpu_v[j]}: needs at least "
+                               f"{d['min_gpus'].iloc[k]:g} GPUs")
+    cells = [m if m is not None else float(r) for m, r in zip(messages, result)]
+    if not any(isinstance(v, (list, tuple, np.ndarray)) or hasattr(v, "to_numpy")
+               for v in (gpu, model, gpus, batch_size, context_tokens)):
+        return cells[0]
+    return [cells[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])]

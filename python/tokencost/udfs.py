@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from . import core
 from .schema import TABLES
-from .udf_support import UdfRegistry, call
+from .udf_support import UdfRegistry, call, call_deployment
 
 try:
     import xlwings
@@ -41,7 +41,23 @@ ARG_DOCS.update({
     "cost_usd_per_mtok": "Cost to serve one million output tokens [USD/MTok]",
     "price_usd_per_mtok": "List price for one million output tokens [USD/MTok]",
     "target_margin": "Gross margin wanted, as a share of price, in [0, 1) [share]",
+    "tokens_per_s_per_gpu": "Throughput per GPU, e.g. the physical bound [tokens/s]",
+    "gpu": "GPU name from the GPU catalog, e.g. H100 (case and punctuation ignored) [name]",
+    "model": "Model architecture from the catalog, e.g. llama-3.3-70b or dense-70b [name]",
+    "gpus": "GPUs serving one replica of the model [GPUs]",
+    "context_tokens": "Tokens of context per sequence; blank = the catalog assumption [tokens]",
+    "nodes": "Servers in the fleet [nodes]",
+    "gpus_per_node": "GPUs per server [GPUs/node]",
+    "hours": "Period the fleet is paid for [h]",
+    "input_tokens": "All input tokens served in the period, cached ones included [tokens]",
+    "cached_input_tokens": "The part of input_tokens served from cache [tokens]",
+    "output_tokens": "Output tokens served in the period [tokens]",
+    "price_input_usd_per_mtok": "List price of uncached input tokens [USD/MTok]",
+    "price_cached_input_usd_per_mtok": "List price of cached input tokens [USD/MTok]",
+    "price_output_usd_per_mtok": "List price of output tokens [USD/MTok]",
 })
+# batch_size here may be blank (the best batch that fits), unlike the Models column
+ARG_DOCS["batch_size"] = "Concurrent sequences per replica; blank = the largest batch that fits [sequences]"
 
 udf = UdfRegistry(CATEGORY, ARG_DOCS, xlwings)
 
@@ -116,6 +132,54 @@ def SUBSCRIPTION_MARGIN(subscription_usd_per_month, api_equivalent_usd_per_month
     return call(core.subscription_economics, subscription_usd_per_month,
                 api_equivalent_usd_per_month, list_price_usd_per_mtok, cost_usd_per_mtok,
                 rd_usd_per_mtok, pick="profit_with_rd_usd_per_month")
+
+
+@udf(returns="USD/MTok", example=(_H100_HOUR_USD, 706.0))
+def COST_FLOOR_PER_MTOK(gpu_hour_usd, tokens_per_s_per_gpu):
+    """Physical cost floor [USD/MTok]: GPU-hour cost at the throughput bound, full utilization. Seed H100 $1.92/h at a 706 tok/s bound: $0.75."""
+    return call(core.cost_floor_usd_per_mtok, gpu_hour_usd, tokens_per_s_per_gpu)
+
+
+# The hand-checked fleet of tests/test_fleet.py: 10 nodes x 8 GPUs at $2/h for 720 h serving
+# 100B input (60B cached) and 20B output tokens at $3 / $0.30 / $15 per MTok: $322,800 profit.
+_FLEET = (10.0, 8.0, 2.0, 720.0, 100e9, 60e9, 20e9, 3.0, 0.30, 15.0)
+
+
+@udf(returns="USD", example=_FLEET)
+def FLEET_PROFIT(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached_input_tokens,
+                 output_tokens, price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                 price_output_usd_per_mtok):
+    """Fleet gross profit [USD] = token revenue (uncached input, cached input, output) - nodes x GPUs x hours x $/GPU-hour."""
+    return call(core.fleet_pnl, nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens,
+                cached_input_tokens, output_tokens, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, pick="gross_profit_usd")
+
+
+@udf(returns="share", example=_FLEET)
+def FLEET_MARGIN(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached_input_tokens,
+                 output_tokens, price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                 price_output_usd_per_mtok):
+    """Fleet cost-profit margin [share] = (revenue - cost) / cost, for the same arguments as FLEET_PROFIT."""
+    return call(core.fleet_pnl, nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens,
+                cached_input_tokens, output_tokens, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok,
+                pick="cost_profit_margin")
+
+
+# The catalog functions read the package's GPU and model-architecture catalogs, so they
+# exist in the classic add-in only (xlwings Lite's main.py carries the core, not the data).
+
+@udf(returns="tokens/s per GPU", example=("H100", "dense-70b", 1.0, None, None), lite=False)
+def DECODE_TPS_BOUND(gpu, model, gpus=1.0, batch_size=None, context_tokens=None):
+    """Roofline bound on decode throughput [tokens/s per GPU] of a model on N GPUs: at batch_size, or at the largest batch that fits when blank."""
+    return call_deployment("tokens_per_s_per_gpu_bound", gpu, model, gpus, batch_size,
+                           context_tokens)
+
+
+@udf(returns="GPUs", example=("H100", "moe-284b-a13b", None, None), lite=False)
+def MIN_GPUS(gpu, model, batch_size=None, context_tokens=None):
+    """Fewest GPUs whose memory holds the model's weights plus the KV cache of batch_size sequences (one when blank) [GPUs]."""
+    return call_deployment("min_gpus", gpu, model, 1.0, batch_size, context_tokens)
 
 
 #: one :class:`~tokencost.udf_support.UdfSpec` per function, in definition order

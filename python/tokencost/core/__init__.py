@@ -20,6 +20,8 @@ energy, power budget, fleet P&L
 """
 from .costs import (depreciation_usd_per_month, gpu_hour_usd, gpu_monthly_cost_terms,
                     gpu_monthly_cost_usd, power_usd_per_month)
+from .fleet import fleet_pnl
+from .physics import cost_floor_usd_per_mtok
 from .pricing import breakeven_price, gross_margin, markup
 from .subscription import subscription_economics, subscription_tokens_mtok
 from .throughput import cost_per_mtok, implied_tokens_per_s, tokens_per_hour
@@ -28,5 +30,5 @@ __all__ = [
     "depreciation_usd_per_month", "power_usd_per_month", "gpu_monthly_cost_terms",
     "gpu_monthly_cost_usd", "gpu_hour_usd", "tokens_per_hour", "cost_per_mtok",
     "implied_tokens_per_s", "markup", "gross_margin", "breakeven_price",
-    "subscription_tokens_mtok", "subscription_economics",
+    "subscription_tokens_mtok", "subscription_economics", "cost_floor_usd_per_mtok", "fleet_pnl",
 ]

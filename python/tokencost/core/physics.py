@@ -780,6 +780,8 @@ def cost_floor_usd_per_mtok(gpu_hour_usd, tokens_per_s_per_gpu):
     float, ndarray or Series
         Cost floor [USD per million tokens].
     """
+    check(gpu_hour_usd, "gpu_hour_usd", ge=0)            # errors name this function's arguments
+    check(tokens_per_s_per_gpu, "tokens_per_s_per_gpu", gt=0)
     return cost_per_mtok(gpu_hour_usd, tokens_per_s_per_gpu)
 
 
