@@ -23,8 +23,8 @@ def register(sub):
 
 def run(args) -> int:
     from ..workbook.libreoffice import LibreOfficeError, recalc_in_place
-    if not args.book.is_file():
-        raise UserFacingError(f"{args.book}: no such file")
+    from ..workbook.safety import check_readable
+    check_readable(args.book)   # only <v> values change, so no round-trip check is needed
     try:
         n = recalc_in_place(args.book, backup=not args.no_backup)
     except LibreOfficeError as err:

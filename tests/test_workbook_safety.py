@@ -1,0 +1,335 @@
+"""Never lose an analyst's work; survive hostile or broken files (workbook/safety.py)."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl import load_workbook
+from openpyxl.cell.rich_text import CellRichText
+
+import fixtures_safety as F
+from tokencost.cli import main
+from tokencost.errors import WorkbookError
+from tokencost.workbook import libreoffice
+from tokencost.workbook.safety import (check_in_place, check_readable, inventory,
+                                       rewrite_in_place)
+
+
+def sha(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def one_line(err) -> str:
+    text = str(err.value)
+    assert "\n" not in text and text
+    return text
+
+
+@pytest.fixture(scope="module")
+def analyst(tmp_path_factory) -> Path:
+    """tokencost.xlsm plus the analyst's own sheet (read-only: copy before changing)."""
+    return F.analyst_workbook(tmp_path_factory.mktemp("analyst") / "analyst.xlsm")
+
+
+@pytest.fixture
+def analyst_copy(analyst, tmp_path) -> Path:
+    target = tmp_path / "book.xlsm"
+    shutil.copyfile(analyst, target)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# what openpyxl carries survives a rewrite
+# ---------------------------------------------------------------------------------------------
+
+def snapshot(path):
+    wb = load_workbook(path, keep_vba=True, rich_text=True)
+    ws = wb[F.ANALYST]
+    with zipfile.ZipFile(path) as zf:
+        vba = zf.read("xl/vbaProject.bin")
+    return {
+        "sheets": wb.sheetnames,
+        "vba": vba,
+        "names": {n: wb.defined_names[n].attr_text for n in wb.defined_names},
+        "styles": sorted(wb.named_styles),
+        "comments": {c.coordinate: c.comment.text for row in ws.iter_rows() for c in row if c.comment},
+        "validation": sorted((dv.type, str(dv.sqref), dv.formula1, dv.formula2)
+                             for dv in ws.data_validations.dataValidation),
+        "conditional": sorted((str(cf.sqref), rule.type) for cf in ws.conditional_formatting
+                              for rule in cf.rules),
+        "merged": [str(r) for r in ws.merged_cells.ranges],
+        "hyperlink": ws["D2"].hyperlink.target,
+        "a1_style": (ws["A1"].font.b, ws["A1"].font.sz, ws["A1"].font.color.rgb,
+                     ws["A1"].fill.fgColor.rgb, ws["A1"].border.bottom.style),
+        "a2_style": ws["A2"].style,
+        "b2_format": ws["B2"].number_format,
+        "rich": [(str(block), bool(getattr(block, "font", None) and block.font.b))
+                 for block in ws["A11"].value] if isinstance(ws["A11"].value, CellRichText) else None,
+        "charts": {s.title: len(s._charts) for s in wb.worksheets},
+        "images": len(ws._images),
+        "tables": {s.title: sorted(s.tables) for s in wb.worksheets},
+        "input_validation": {s.title: len(s.data_validations.dataValidation) for s in wb.worksheets},
+    }
+
+
+def test_analyst_workbook_passes_the_round_trip_check(analyst):
+    assert not check_in_place(analyst, raise_on_loss=False)
+    assert openpyxl.__version__ == "3.1.5"
+
+
+def test_rewrite_keeps_vba_names_styles_comments_validation_formatting_charts(analyst_copy):
+    before = snapshot(analyst_copy)
+    original = analyst_copy.read_bytes()
+
+    def edit(wb):
+        wb[F.ANALYST]["B20"] = "edited"
+
+    result = rewrite_in_place(analyst_copy, edit)
+    after = snapshot(analyst_copy)
+    assert after == before
+    assert before["rich"] == [("plain then ", False), ("bold red", True)]
+    assert before["charts"]["Outputs"] == 2 and before["charts"][F.ANALYST] == 1
+    assert before["images"] == 1
+    assert before["names"]["Analyst_Rate"] == "Analyst!$B$2"
+    assert load_workbook(analyst_copy)[F.ANALYST]["B20"].value == "edited"
+    assert result.backup == analyst_copy.with_name("book.xlsm.bak")
+    assert result.backup.read_bytes() == original
+    assert result.lost == []
+
+
+def test_edit_that_fails_writes_nothing(analyst_copy):
+    digest = sha(analyst_copy)
+
+    def edit(wb):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        rewrite_in_place(analyst_copy, edit)
+    assert sha(analyst_copy) == digest
+    assert sorted(p.name for p in analyst_copy.parent.iterdir()) == ["book.xlsm"]
+
+
+def test_pivot_table_survives(analyst, tmp_path):
+    """openpyxl 3.1.5 reads and writes pivot tables: the check lets them through and the
+    rewritten file still has the pivot table, its cache and its records."""
+    book = F.with_pivot_table(analyst, tmp_path / "pivot.xlsm")
+    assert inventory(book)[(F.ANALYST, "pivot table")] == 1
+    rewrite_in_place(book, lambda wb: None)
+    inv = inventory(book)
+    assert inv[(F.ANALYST, "pivot table")] == 1
+    assert inv[("workbook", "pivot cache")] == 1 and inv[("workbook", "pivot cache records")] == 1
+    pivots = load_workbook(book)[F.ANALYST]._pivots
+    assert [p.name for p in pivots] == ["AnalystPivot"]
+
+
+# ---------------------------------------------------------------------------------------------
+# what openpyxl drops is refused in place, and never dropped silently into a new file
+# ---------------------------------------------------------------------------------------------
+
+LOSSY = {
+    "text box": (F.with_text_box, "1 shape or text box on sheet 'Outputs'"),
+    "group of shapes": (F.with_group_of_shapes, "1 group of shapes on sheet 'Outputs'"),
+    "sparklines": (F.with_sparklines, "1 sparkline on sheet 'Outputs'"),
+    "x14 validation": (F.with_x14_validation,
+                       "1 Excel 2010 (x14) data-validation rule on sheet 'Outputs'"),
+    "threaded comment": (F.with_threaded_comment, "1 threaded comments part on sheet 'Outputs'"),
+    "custom xml": (F.with_custom_xml, "1 custom XML part"),
+    "chart label range": (F.with_chart_label_range,
+                          "chart element <datalabelsRange> (chart formatting) on sheet 'Outputs'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOSSY))
+def test_in_place_write_that_would_lose_parts_is_refused(case, analyst, tmp_path):
+    build, phrase = LOSSY[case]
+    book = build(analyst, tmp_path / "book.xlsm")
+    digest = sha(book)
+    with pytest.raises(WorkbookError) as err:
+        check_in_place(book)
+    message = one_line(err)
+    assert message.startswith(f"{book}: writing it in place would lose ")
+    assert phrase in message
+    assert "nothing was changed" in message and "--output NEW.xlsm" in message
+    with pytest.raises(WorkbookError):
+        rewrite_in_place(book, lambda wb: None)
+    assert sha(book) == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsm"]
+
+
+def test_threaded_comment_loses_its_people_list_too(analyst, tmp_path):
+    book = F.with_threaded_comment(analyst, tmp_path / "book.xlsm")
+    assert check_in_place(book, raise_on_loss=False).lines() == [
+        "1 threaded comments part on sheet 'Outputs'", "1 threaded-comment people list"]
+
+
+def test_writing_to_a_new_file_keeps_the_original_and_says_what_is_missing(analyst, tmp_path):
+    book = F.with_text_box(analyst, tmp_path / "book.xlsm")
+    digest = sha(book)
+    heard = []
+    result = rewrite_in_place(book, lambda wb: None, output=tmp_path / "new.xlsm",
+                              on_loss=heard.extend)
+    assert sha(book) == digest
+    assert heard == result.lost == [
+        "new.xlsm does not contain 1 shape or text box on sheet 'Outputs'; book.xlsm still has it"]
+    assert inventory(tmp_path / "new.xlsm")[("Outputs", "shape or text box")] == 0
+    assert inventory(book)[("Outputs", "shape or text box")] == 1
+
+
+def test_default_loss_report_goes_to_stderr(analyst, tmp_path, capsys):
+    book = F.with_sparklines(analyst, tmp_path / "book.xlsm")
+    rewrite_in_place(book, lambda wb: None, output=tmp_path / "new.xlsm")
+    assert capsys.readouterr().err == (
+        "warning: new.xlsm does not contain 1 sparkline on sheet 'Outputs'; book.xlsm still has it\n")
+
+
+def test_output_must_keep_the_suffix(analyst, tmp_path):
+    with pytest.raises(WorkbookError) as err:
+        rewrite_in_place(analyst, lambda wb: None, output=tmp_path / "new.xlsx")
+    assert "must be a .xlsm file" in one_line(err)
+
+
+@pytest.mark.parametrize("build, phrase", [
+    (F.with_chart_style, "1 chart colour style part on sheet 'Outputs'"),
+    (F.with_printer_settings, "1 printer settings on sheet 'Outputs'"),
+])
+def test_harmless_parts_do_not_block_but_are_reported(build, phrase, analyst, tmp_path):
+    book = build(analyst, tmp_path / "book.xlsm")
+    report = check_in_place(book)
+    assert not report and any(line.startswith(phrase) for line in report.harmless_lines())
+    heard = []
+    rewrite_in_place(book, lambda wb: None, on_loss=heard.extend)
+    assert heard and all(line.startswith("book.xlsm does not contain ") and
+                         line.endswith("; book.xlsm.bak still has it") for line in heard)
+    assert any(phrase in line for line in heard)
+
+
+def test_libreoffice_saved_workbook_loses_only_its_x14_data_bar_settings(analyst, tmp_path):
+    """A real file from another program: LibreOffice 7.4 saves the analyst workbook as .xlsx.
+    The only thing openpyxl would drop is the Excel 2010 extension of the data bar rule."""
+    saved = libreoffice.convert(analyst, tmp_path)
+    check_readable(saved)
+    assert check_in_place(saved, raise_on_loss=False).lines() == [
+        "1 Excel 2010 (x14) conditional-formatting rule or setting on sheet 'Analyst'"]
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile and broken files: one clear line, bounded time and memory
+# ---------------------------------------------------------------------------------------------
+
+HOSTILE = {
+    "missing": (lambda d: d / "nope.xlsm", {}, "no such file"),
+    "directory": (lambda d: d, {}, "not a file"),
+    "empty": (lambda d: (d / "e.xlsx").write_bytes(b"") or d / "e.xlsx", {}, "not an Excel workbook"),
+    "csv": (lambda d: F.text_file(d / "prices.xlsx"), {}, "not an Excel workbook"),
+    "old xls or password": (lambda d: F.old_xls(d / "old.xlsx"), {}, "password-protected"),
+    "truncated": (lambda d: F.truncated(F.BOOK, d / "t.xlsm"), {}, "corrupt or truncated"),
+    "corrupt entry": (lambda d: F.corrupt_entry(F.BOOK, d / "c.xlsm"), {}, "corrupt"),
+    "zip bomb": (lambda d: F.zip_bomb(F.BOOK, d / "bomb.xlsm"), {}, "possible zip bomb"),
+    "expands too far": (lambda d: F.BOOK, {"max_uncompressed_bytes": 100_000}, "possible zip bomb"),
+    "too many entries": (lambda d: F.BOOK, {"max_entries": 10}, "possible zip bomb"),
+    "entity bomb": (lambda d: F.entity_bomb(F.BOOK, d / "lol.xlsm"), {}, "DOCTYPE or XML entities"),
+    "external entity": (lambda d: F.external_entity(F.BOOK, d / "xxe.xlsm"), {},
+                        "DOCTYPE or XML entities"),
+    "word document": (lambda d: F.word_document(d / "memo.xlsx"), {}, "a Word document"),
+    "over the size limit": (lambda d: F.large_workbook(F.BOOK, d / "big.xlsm", 12),
+                            {"max_bytes": 10 * 2**20}, "over the 10.0 MB limit"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_or_broken_file_gets_one_line(case, tmp_path):
+    build, limits, phrase = HOSTILE[case]
+    path = build(tmp_path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(WorkbookError) as err:
+            check_readable(path, **limits)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = one_line(err)
+    assert message.startswith(f"{path}: ") and phrase in message, message
+    assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+def test_zip_bomb_message_names_the_entry_and_ratio(tmp_path):
+    with pytest.raises(WorkbookError) as err:
+        check_readable(F.zip_bomb(F.BOOK, tmp_path / "bomb.xlsm"))
+    assert "entry xl/media/image1.png expands" in one_line(err)
+
+
+def test_fifty_megabyte_workbook_is_read_in_bounded_memory(tmp_path):
+    big = F.large_workbook(F.BOOK, tmp_path / "big.xlsm", 50)
+    assert big.stat().st_size > 50 * 2**20
+    tracemalloc.start()
+    try:
+        check_readable(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+def test_openpyxl_parses_with_defusedxml():
+    """openpyxl uses defusedxml when it is installed (a dependency of tokencost): even a file
+    that bypassed check_readable cannot expand entities inside openpyxl."""
+    import defusedxml  # noqa: F401  (a declared dependency; the import must work)
+    assert openpyxl.DEFUSEDXML is True
+
+
+def test_openpyxl_itself_refuses_the_entity_bomb(tmp_path):
+    from defusedxml import DefusedXmlException
+    bomb = F.entity_bomb(F.BOOK, tmp_path / "lol.xlsm")
+    with pytest.raises(ValueError) as err:
+        load_workbook(bomb)
+    assert isinstance(err.value.__cause__, DefusedXmlException)
+
+
+def test_damage_inside_a_sheet_is_reported_by_the_in_place_check(tmp_path):
+    """check_readable reads each XML part's prolog only; damage further in surfaces when the
+    workbook is loaded, still as one line."""
+    book = F.edit_zip(F.BOOK, tmp_path / "book.xlsm",
+                      replace={"xl/worksheets/sheet2.xml": lambda x: x[: len(x) // 2]})
+    check_readable(book)
+    with pytest.raises(WorkbookError) as err:
+        check_in_place(book)
+    assert one_line(err).startswith(f"{book}: openpyxl cannot read this workbook")
+
+
+@pytest.mark.parametrize("build", [F.renamed_input_sheet, F.deleted_input_sheet])
+def test_renamed_or_deleted_input_sheet_is_still_a_readable_workbook(build, tmp_path):
+    """The file is sound; the workbook reader reports the missing input table."""
+    book = build(F.BOOK, tmp_path / "book.xlsm")
+    check_readable(book)
+    assert not check_in_place(book, raise_on_loss=False)
+
+
+def test_the_shipped_workbook_is_readable_and_round_trips():
+    check_readable(F.BOOK)
+    assert not check_in_place(F.BOOK, raise_on_loss=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("build, phrase", [
+    (lambda d: F.entity_bomb(F.BOOK, d / "lol.xlsm"), "DOCTYPE or XML entities"),
+    (lambda d: F.text_file(d / "prices.xlsx"), "not an Excel workbook"),
+    (lambda d: d / "missing.xlsm", "no such file"),
+])
+def test_recalc_refuses_hostile_file_with_exit_2_and_one_line(build, phrase, tmp_path, capsys):
+    path = build(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["recalc", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tokencost recalc: error: {path}: ")
+    assert phrase in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
