@@ -32,10 +32,25 @@ def parse_overrides(items) -> dict[str, float]:
     return out
 
 
+def add_book(parser):
+    """An optional positional ``BOOK``: read the inputs from that workbook's tables."""
+    parser.add_argument("book", nargs="?", metavar="BOOK", default=None,
+                        help="read the input tables from this workbook (.xlsm/.xlsx, e.g. an "
+                             "analyst-edited tokencost.xlsm) instead of the CSV dataset")
+
+
 def load_inputs(args):
-    """The inputs a subcommand works on: ``--data DIR`` (default: the seed dataset) with
-    every ``--set NAME=VALUE`` applied."""
-    from ..datasets import load_defaults
-    inputs = load_defaults(getattr(args, "data", None))
+    """The inputs a subcommand works on: the workbook ``BOOK`` when the subcommand has that
+    argument and it is given, else ``--data DIR`` (default: the seed dataset); then every
+    ``--set NAME=VALUE`` applied on top."""
+    book = getattr(args, "book", None)
+    if book is not None:
+        if getattr(args, "data", None) is not None:
+            raise InputError("--data", "give either a workbook BOOK or --data DIR, not both")
+        from ..workbook.read import read_inputs
+        inputs = read_inputs(book)
+    else:
+        from ..datasets import load_defaults
+        inputs = load_defaults(getattr(args, "data", None))
     overrides = parse_overrides(getattr(args, "overrides", None))
     return inputs.with_overrides(overrides) if overrides else inputs

@@ -1,20 +1,23 @@
-"""tokencost report: the seed's tables from the default inputs (or a data folder)."""
+"""tokencost report: the seed's tables from the default inputs, a data folder or a workbook."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ._common import add_format, add_set, load_inputs
+from ._common import add_book, add_format, add_set, load_inputs
 
 
 def register(sub):
     p = sub.add_parser(
         "report", help="print the cost tables (defaults: the seed's figures)",
         description="Print the monthly GPU cost build-up, $/GPU-hour, cost per MTok by model "
-                    "profile, markups, subscriptions and the named variants.",
+                    "profile, markups, subscriptions and the named variants, from the seed dataset, "
+                    "a folder of CSV files (--data) or the input tables of a workbook (BOOK).",
         epilog="Examples:\n  tokencost report\n  tokencost report --format json\n"
-               "  tokencost report --set power_price_usd_per_kwh=0.06 --format markdown",
+               "  tokencost report --set power_price_usd_per_kwh=0.06 --format markdown\n"
+               "  tokencost report my-copy.xlsm --format json   # the inputs an analyst edited",
         formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    add_book(p)
     p.add_argument("--data", type=Path, metavar="DIR",
                    help="folder of input CSV files (default: the shipped seed dataset)")
     add_format(p)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import add_format, add_set, load_inputs
+from ._common import add_book, add_format, add_set, load_inputs
 
 
 class ProgressBar:
@@ -55,8 +55,10 @@ def register(sub):
         epilog="Examples:\n  tokencost sensitivity\n"
                "  tokencost sensitivity --grid power_price_usd_per_kwh utilization --steps 5\n"
                "  tokencost sensitivity --montecarlo 1000000 --seed 1 --format json\n"
-               "  tokencost sensitivity --tornado --montecarlo 100000 --plot sensitivity.png",
+               "  tokencost sensitivity --tornado --montecarlo 100000 --plot sensitivity.png\n"
+               "  tokencost sensitivity my-copy.xlsm --tornado   # the inputs an analyst edited",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_book(p)
     p.add_argument("--tornado", action="store_true", help="one-at-a-time low/high swings, sorted")
     p.add_argument("--grid", nargs=2, metavar=("A", "B"), help="cost per MTok over inputs A x B")
     p.add_argument("--steps", type=int, default=5, help="values per grid axis (default 5)")
