@@ -17,6 +17,8 @@ from tokencost.datasets import load_defaults, read_raw_tables
 from tokencost.inputs import prepare
 from tokencost.model import evaluate
 from tokencost.workbook.build import build
+from tokencost.workbook.formula import functions_used
+from tokencost.workbook.udf_native import udf_names
 from tokencost.workbook.libreoffice import (LibreOfficeError, recalc_in_place,
                                             recalculated_values, soffice_path)
 
@@ -64,7 +66,9 @@ def test_libreoffice_equals_cached_values_everywhere_and_no_error_cell(main_book
     formulas = formula_cells(main_book)
     assert len(formulas) > 500
     mismatches, errors = [], []
-    for (sheet, ref) in formulas:
+    for (sheet, ref), formula in formulas.items():
+        if functions_used(formula) & udf_names():
+            continue  # a Python function: LibreOffice shows #NAME? (test_workbook_functions.py)
         lo = main_recalculated[sheet].get(ref)
         if isinstance(lo, str) and lo.startswith("#"):
             errors.append((sheet, ref, lo))

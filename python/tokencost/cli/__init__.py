@@ -17,8 +17,11 @@ from ..errors import InputError, WorkbookError
 #: subcommand modules, in the order ``tokencost --help`` lists them
 COMMANDS = [
     "report",
+    "check",
     "build",
     "recalc",
+    "scenario",
+    "export",
     "fleet",
     "sensitivity",
     "prices",

@@ -79,6 +79,8 @@ class BuildState:
     blocks: Dict[str, BlockLayout] = field(default_factory=dict)
     check_cells: list = field(default_factory=list)
     validations: Dict[str, list] = field(default_factory=dict)
+    #: cached values set by a writer rather than computed by the evaluator (UDF cells)
+    fixed_values: Dict[tuple, object] = field(default_factory=dict)
 
 
 class TemplateError(Exception):
@@ -320,7 +322,9 @@ def _input_checks(state: BuildState) -> list[tuple[str, str]]:
     """One check row per input column, generated from the schema."""
     rows = []
     for name, (sheet, ref, columns) in state.tables.items():
-        spec = TABLES_BY_NAME[name]
+        spec = TABLES_BY_NAME.get(name)
+        if spec is None:  # reference data (reference_table blocks): not a schema input table
+            continue
         for col in spec.columns:
             if col.name not in columns:
                 continue
@@ -361,26 +365,51 @@ def _write_checks(state: BuildState, ws, block: Block, row: int) -> int:
     _put(state, ws, row, 3, "status", "header")
     row += 1
     first = row
-    items = [(c.label, c.formula) for c in block.checks]
+    items = [(c.label, c.formula) for c in block.checks if c.severity != "warning"]
     if block.generate_input_checks:
         items += _input_checks(state)
-    for label, formula in items:
+    warnings = [(c.label, c.formula) for c in block.checks if c.severity == "warning"]
+    for label, formula in items + warnings:
+        status = "WARNING" if row - first >= len(items) else "ERROR"
         _put(state, ws, row, 1, label, "label")
         _put(state, ws, row, 2, _resolve(state, formula, None, 0), "check", "0")
-        _put(state, ws, row, 3, f'=IF(B{row}=0,"OK","ERROR")', "check")
+        _put(state, ws, row, 3, f'=IF(B{row}=0,"OK","{status}")', "check")
         row += 1
-    last = row - 1
+    last = first + len(items) - 1
     _put(state, ws, master_row, 2, f"=SUM(B{first}:B{last})", "output", "0")
+    if warnings:  # counted apart: a warning questions an assumption, it is not a broken model
+        _put(state, ws, master_row + 1, 1, "Warnings (not in the master check; see the rows "
+                                           "marked WARNING)", "label")
+        _put(state, ws, master_row + 1, 2, f"=SUM(B{last + 1}:B{row - 1})", "output", "0")
+        state.names["Warning_Count"] = f"{_sheet_ref(ws.title)}!$B${master_row + 1}"
     state.names["Master_Check"] = f"{_sheet_ref(ws.title)}!$B${master_row}"
     red = PatternFill("solid", start_color="F4B6B6", end_color="F4B6B6")
-    ws.conditional_formatting.add(f"C{first}:C{last}",
+    ws.conditional_formatting.add(f"C{first}:C{row - 1}",
                                   FormulaRule(formula=[f"$B{first}<>0"], fill=red))
     ws.column_dimensions["A"].width = 70
     return row
 
 
+def _write_reference_table(state, ws, block: Block, row: int) -> int:
+    from .reference_blocks import write_reference_table
+    return write_reference_table(state, ws, block, row)
+
+
+def _write_functions(state, ws, block: Block, row: int) -> int:
+    from .functions_sheet import write_functions
+    return write_functions(state, ws, block, row)
+
+
+def _write_scenario(state, ws, block: Block, row: int) -> int:
+    from . import scenario
+    writer = scenario._write_summary_block if block.kind == "scenario_summary" else scenario._write_tab_block
+    return writer(state, ws, block, row)
+
+
 WRITERS = {"text": _write_text, "input_table": _write_input_table, "slots": _write_slots,
-           "grid": _write_grid, "checks": _write_checks}
+           "grid": _write_grid, "checks": _write_checks, "functions": _write_functions,
+           "reference_table": _write_reference_table,
+           "scenario_tab": _write_scenario, "scenario_summary": _write_scenario}
 
 
 def _role_of(state: BuildState, sheet_name: str) -> str:
@@ -471,6 +500,8 @@ def _base_workbook(template: Template) -> Workbook:
 
 def build_workbook(template: Template, inputs: Inputs) -> BuildState:
     """Lay out the template in a new openpyxl workbook (no file written)."""
+    from .scenario import expand_template
+    template = expand_template(template, inputs)   # one sheet per [workbook] scenarios entry
     wb = _base_workbook(template)
     state = BuildState(wb, template, inputs)
     _register_styles(wb, template)
@@ -525,6 +556,14 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
     os.close(fd)
     try:
         save(tmp)
+        # mkstemp makes the file private (0600); give it the mode of the file it replaces,
+        # or the mode a new file gets under the user's umask (workbooks are meant to be shared)
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         bak = None
         if backup and target.exists():
             bak = target.with_name(target.name + ".bak")
@@ -543,7 +582,10 @@ def save_with_cached_values(state: BuildState, path: str) -> int:
 
     def value_of(sheet, coordinate):
         letters, row = coordinate_from_string(coordinate)
-        return ev.value(sheet, row, column_index_from_string(letters))
+        key = (sheet, row, column_index_from_string(letters))
+        if key in state.fixed_values:
+            return state.fixed_values[key]
+        return ev.value(*key)
 
     return inject_cached_values(path, value_of, modified=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
 

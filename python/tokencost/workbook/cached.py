@@ -54,9 +54,21 @@ def _v(value) -> Tuple[str, str]:
     return "", repr(float(value))
 
 
+def formula_text(f_element: str) -> str:
+    """The formula of an ``<f ...>...</f>`` element, unescaped, without ``=``."""
+    from xml.sax.saxutils import unescape
+    m = re.match(r"<f[^>]*>(.*)</f>", f_element, re.S)
+    return unescape(m.group(1), {"&quot;": '"', "&apos;": "'"}) if m else ""
+
+
 def inject_cached_values(path: str, value_of: Callable[[str, str], object],
-                         modified: Optional[str] = None) -> int:
+                         modified: Optional[str] = None,
+                         keep: Optional[Callable[[str, str, str], bool]] = None) -> int:
     """Rewrite *path* in place: every formula cell gets ``value_of(sheet, "B7")``.
+
+    *keep(sheet, ref, formula)*, when given and true for a cell, leaves that
+    cell's stored value as it is (e.g. a UDF cell that the engine recalculating
+    the book cannot compute).
 
     *modified* (``2026-01-01T00:00:00Z``), when given, replaces the document's
     last-modified time (openpyxl stamps the wall clock on every save; a build
@@ -72,6 +84,8 @@ def inject_cached_values(path: str, value_of: Callable[[str, str], object],
 
         def fill(m, sheet=sheet):
             nonlocal filled
+            if keep is not None and keep(sheet, m.group("ref"), formula_text(m.group("f"))):
+                return m.group(0)
             attrs = re.sub(r'\s+t="[^"]*"', "", m.group("attrs"))
             kind, text = _v(value_of(sheet, m.group("ref")))
             filled += 1
@@ -95,3 +109,30 @@ def write_deterministic_zip(path: str, entries) -> None:
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
             out.writestr(zi, blob)
+
+
+_FORMULA = re.compile(r"<f>(?P<text>[^<]*)</f>")
+
+
+def rewrite_formulas(path: str, rewrite: Callable[[str], Optional[str]]) -> int:
+    """Rewrite *path* in place: each plain formula (``<f>text</f>``, not shared or
+    array formulas) becomes ``rewrite("=" + text)`` when that returns a formula
+    other than None. Returns the number of formulas changed."""
+    from xml.sax.saxutils import unescape
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        data = {i.filename: zf.read(i.filename) for i in infos}
+        parts = sheet_parts(zf)
+    changed = 0
+    for part in parts.values():
+        def sub(m):
+            nonlocal changed
+            old = "=" + unescape(m.group("text"), {"&quot;": '"', "&apos;": "'"})
+            new = rewrite(old)
+            if new is None or new == old:
+                return m.group(0)
+            changed += 1
+            return f"<f>{escape(new[1:])}</f>"
+        data[part] = _FORMULA.sub(sub, data[part].decode("utf-8")).encode("utf-8")
+    write_deterministic_zip(path, [(i, data[i.filename]) for i in infos])
+    return changed

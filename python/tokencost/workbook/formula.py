@@ -384,6 +384,12 @@ class Evaluator:
     def evaluate(self, formula: str, sheet: str):
         return self._scalar(self.eval(self._ast(formula), sheet))
 
+    def sheet_named(self, name: str) -> Optional[str]:
+        """The workbook's spelling of sheet *name* (case-insensitive), or None."""
+        if getattr(self, "_sheets", None) is None:
+            self._sheets = {key[0].casefold(): key[0] for key in self.cells}
+        return self._sheets.get(name.casefold())
+
     # -- internals
     def _ast(self, formula):
         if formula not in self._ast_cache:
@@ -498,6 +504,17 @@ def _if(ev, args, sheet):
     return ev.eval(args[2], sheet) if len(args) > 2 else False
 
 
+def _choose(ev, args, sheet):
+    """CHOOSE(index, value1, value2, ...): only the chosen argument is evaluated."""
+    index = _num(ev._scalar(ev.eval(args[0], sheet)))
+    if _is_err(index):
+        return index
+    i = int(index)
+    if not 1 <= i < len(args):
+        return VALUE
+    return ev.eval(args[i], sheet)
+
+
 def _iferror(ev, args, sheet):
     v = ev._scalar(ev.eval(args[0], sheet))
     return ev.eval(args[1], sheet) if _is_err(v) else v
@@ -539,6 +556,31 @@ def _match(ev, args, sheet):
         if v is not None and _compare("=", v, needle) is True and _rank(v) == _rank(needle):
             return float(i + 1)
     return NA
+
+
+_INDIRECT_REF = re.compile(r"^(?:(?:'((?:[^']|'')+)'|([^'!]+))!)?"
+                           r"(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)$")
+
+
+def _indirect(ev, args, sheet):
+    """INDIRECT(text) for A1 references (``'Sheet'!$B$2:$B$9``, ``Sheet!A1``, ``A1``);
+    a sheet the workbook does not hold gives #REF!, as in Excel."""
+    text = ev._scalar(ev.eval(args[0], sheet))
+    if _is_err(text):
+        return text
+    if len(args) > 1 and not bool(_num(ev._scalar(ev.eval(args[1], sheet)))):
+        raise FormulaError("INDIRECT is supported with A1 references only")
+    m = _INDIRECT_REF.match(_text(text).strip())
+    if not m:
+        return REF
+    quoted, bare, cells = m.groups()
+    target = sheet
+    if quoted is not None or bare is not None:
+        target = ev.sheet_named(quoted.replace("''", "'") if quoted is not None else bare)
+        if target is None:
+            return REF
+    r1, c1, r2, c2 = _parse_cells(cells)
+    return Ref(target, r1, c1, r2, c2)
 
 
 def _rows(ev, args, sheet):
@@ -714,6 +756,9 @@ def _text_fn(value, fmt):
 FUNCTIONS: Dict[str, Callable] = {
     "IF": _if,
     "IFERROR": _iferror,
+    "INDIRECT": _indirect,
+    "CHOOSE": _choose,
+    "UPPER": _scalar_fn(lambda x: _text(x).upper()),
     "INDEX": _index,
     "MATCH": _match,
     "ROWS": _rows,
@@ -762,7 +807,7 @@ PORTABLE_FUNCTIONS = frozenset(FUNCTIONS)
 #: functions that must never appear (newer than Excel 2010, volatile or fragile)
 FORBIDDEN_FUNCTIONS = frozenset({
     "XLOOKUP", "XMATCH", "LET", "LAMBDA", "FILTER", "UNIQUE", "SEQUENCE", "SORT", "SORTBY",
-    "OFFSET", "INDIRECT", "IFS", "SWITCH", "MAXIFS", "MINIFS", "CONCAT", "TEXTJOIN", "RANDARRAY",
+    "OFFSET", "IFS", "SWITCH", "MAXIFS", "MINIFS", "CONCAT", "TEXTJOIN", "RANDARRAY",
 })
 
 

@@ -88,17 +88,38 @@ def recalc_in_place(book: Path, backup: bool = True) -> int:
     """Refresh the cached values of *book* with LibreOffice's results.
 
     Only the ``<v>`` of formula cells change: VBA, names, styles, validation,
-    charts and every other part of the file are copied byte for byte. Written
-    atomically with a ``.bak`` backup. Returns the number of formula cells.
+    charts and every other part of the file are copied byte for byte. Cells
+    calling a TokenCost Python function (which LibreOffice cannot run) get the
+    value of the function's native formula, computed by LibreOffice on a copy
+    where the call is replaced (:mod:`tokencost.workbook.udf_native`); a call
+    with no native form keeps its stored value. Written atomically with a
+    ``.bak`` backup. Returns the number of formula cells.
     """
     from .build import write_atomic
-    from .cached import inject_cached_values
+    from .cached import inject_cached_values, rewrite_formulas
+    from .formula import FormulaError, functions_used
+    from .udf_native import native_formula, udf_names
     book = Path(book)
-    values = recalculated_values(book)
+    udfs = udf_names()
+    with tempfile.TemporaryDirectory(prefix="tokencost-native-") as tmp:
+        native_copy = Path(tmp) / book.name
+        shutil.copyfile(book, native_copy)
+        rewrite_formulas(str(native_copy), native_formula)
+        values = recalculated_values(native_copy)
+
+    def keep(sheet, ref, formula):  # a UDF call LibreOffice could not value: keep the old value
+        value = values.get(sheet, {}).get(ref)
+        if not (value is None or (isinstance(value, str) and value.startswith(("#", "Err:")))):
+            return False
+        try:
+            return bool({f.upper().split(".")[-1] for f in functions_used(formula)} & udfs)
+        except FormulaError:
+            return False
 
     def save(tmp):
         shutil.copyfile(book, tmp)
-        return inject_cached_values(tmp, lambda sheet, ref: values.get(sheet, {}).get(ref))
+        return inject_cached_values(tmp, lambda sheet, ref: values.get(sheet, {}).get(ref),
+                                    keep=keep)
 
     count = {}
     write_atomic(lambda tmp: count.setdefault("n", save(tmp)), book, backup=backup)

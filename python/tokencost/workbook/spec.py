@@ -9,7 +9,11 @@ lists sheets; a sheet holds blocks placed one under another:
 ``slots``        a calculation or output block: ``capacity`` rows, one formula
                  per column written once and copied down (placeholders below)
 ``grid``         explicit rows of cells: text, numbers, formulas, named inputs
-``checks``       one row per check (an error count), plus generated input checks
+``checks``       one row per check (an error count), plus generated input checks;
+                 a check row with ``severity = "warning"`` is listed after the
+                 errors and counted apart, not in the master check
+``reference_table``  a package data file (``data_file``) as an Excel Table of
+                 input cells (:mod:`tokencost.workbook.reference_blocks`)
 
 Placeholders in formulas
 ------------------------
@@ -66,6 +70,7 @@ class Chart:
 class CheckRow:
     label: str
     formula: str
+    severity: str = "error"              # "warning": shown on Checks, not summed into the master check
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ class Block:
     checks: tuple[CheckRow, ...] = ()
     generate_input_checks: bool = False
     gap: int = 2                          # empty rows after the block
+    data_file: str = ""                   # reference_table: CSV in the package data folder
+    data_columns: tuple[str, ...] = ()    # reference_table: columns to write (default all)
+    units: dict = field(default_factory=dict)   # reference_table: {column: unit} above headers
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class Template:
     styles: dict = field(default_factory=dict)
     first_row: int = 5
     parts: tuple[str, ...] = ()
+    scenarios: tuple[dict, ...] = ()       # example scenario tabs: {name, set = {input: value} | variant}
 
 
 def _cells(row) -> tuple[GridCell, ...]:
@@ -183,9 +192,13 @@ def load_template(path: Path) -> Template:
         wb = dict(raw["workbook"])
         sheets = [_sheet(s) for s in raw.get("sheets", ())]
         wb["parts"] = tuple(wb.get("parts", ()))
+        wb["scenarios"] = tuple(dict(x) for x in wb.get("scenarios", ()))
         extra_checks = []
         for part in wb["parts"]:
-            sheets = _insert_part(sheets, path.parent / "parts" / f"{part}.toml", extra_checks)
+            part_path = path.parent / "parts" / f"{part}.toml"
+            if not part_path.exists():   # a template copied elsewhere uses the shipped parts
+                part_path = Path(__file__).resolve().parents[3] / "templates" / "parts" / f"{part}.toml"
+            sheets = _insert_part(sheets, part_path, extra_checks)
         if extra_checks:
             sheets = _append_checks(sheets, tuple(extra_checks))
         wb["sheets"] = tuple(sheets)

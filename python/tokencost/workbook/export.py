@@ -1,0 +1,690 @@
+"""Export an analyst workbook for colleagues without Python or macros.
+
+``tokencost export BOOK OUT.xlsx [--pdf OUT.pdf] [--csv DIR] [--markdown FILE]``
+
+The macro-free workbook (:func:`convert_to_xlsx`) is the one source of every
+export: it is BOOK read through openpyxl without its VBA project, without the
+``xlwings.conf`` sheet (and any defined name pointing at it), with every
+TokenCost function call (``=COST_PER_MTOK(...)``, also written
+``_xludf.COST_PER_MTOK`` / ``_xll.COST_PER_MTOK`` in the file) replaced by its
+native formula (:func:`tokencost.workbook.udf_native.native_formula`) or, where
+none exists (range arguments, array formulas, the catalog functions, another
+add-in's function), by the value the cell showed. A TokenCost call the file
+holds no value for (a book saved by openpyxl) is computed here by the Python
+function itself when its arguments are constants or single cells. Every formula
+cell keeps the cached value BOOK had; where BOOK had none, LibreOffice computes it. The PDF, CSV and Markdown files
+are rendered from that workbook, so all of them show the same numbers as the
+colleague's spreadsheet.
+
+Output tables are found by layout, not by address: on each output sheet (role
+``output`` in the templates, or a tab coloured as output), a title cell in the
+``header`` style with a ``unit`` row and a ``header`` row under it starts a
+table; it ends at the first blank row.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+from ..errors import WorkbookError
+
+#: sheets that only exist for the xlwings add-in (settings), dropped by the export
+XLWINGS_SHEETS = ("xlwings.conf", "_xlwings.conf")
+#: what the PDF shows: sheets of these template roles
+PDF_ROLES = ("output",)
+_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+_FOREIGN_UDF = re.compile(r"(?<![\w.])(?:_xludf|_xll)\.[A-Za-z_][\w.]*\s*\(", re.I)
+
+
+@dataclass
+class OutputTable:
+    """One titled output block, as the workbook shows it (cached values)."""
+    sheet: str
+    name: str                      # the template's block name (Out_GPU) or a slug of the title
+    title: str
+    headers: List[str]
+    units: List[str]
+    rows: List[list]
+    number_formats: List[list]     # the number format of each cell of *rows*
+
+
+@dataclass
+class ExportResult:
+    xlsx: Optional[Path] = None
+    pdf: Optional[Path] = None
+    csv_files: List[Path] = field(default_factory=list)
+    markdown: Optional[Path] = None
+    markdown_text: str = ""
+    formulas: int = 0              # formula cells in the exported workbook
+    udf_native: List[str] = field(default_factory=list)    # "Sheet!B7" now a native formula
+    udf_values: List[str] = field(default_factory=list)    # "Sheet!B7" now a plain value
+    udf_computed: List[str] = field(default_factory=list)  # of those, values computed in Python
+    removed_sheets: List[str] = field(default_factory=list)
+    removed_names: List[str] = field(default_factory=list)
+    recalculated: bool = False     # LibreOffice filled missing cached values
+    tables: List[OutputTable] = field(default_factory=list)
+    backups: List[Path] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ UDF cells
+
+def udf_names() -> Tuple[str, ...]:
+    from ..udfs import UDF_SPECS
+    return tuple(spec.name for spec in UDF_SPECS)
+
+
+def _udf_call(names) -> re.Pattern:
+    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])(?:_xludf\.|_xll\.)?({alternatives})\s*\(", re.I)
+
+
+def _outside_strings(formula: str) -> str:
+    """The formula with string literals blanked (same length), so a UDF name inside
+    quotes is not taken for a call."""
+    return _STRING.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', formula)
+
+
+def classify_formula(formula: str, call: re.Pattern) -> str:
+    """``"udf"`` (calls a TokenCost function), ``"foreign"`` (calls another add-in's
+    function: ``_xludf.X(`` / ``_xll.X(``) or ``"native"``."""
+    bare = _outside_strings(formula)
+    if _FOREIGN_UDF.search(call.sub(lambda m: m.group(1) + "(", bare)):
+        return "foreign"
+    return "udf" if call.search(bare) else "native"
+
+
+def strip_udf_prefixes(formula: str, call: re.Pattern) -> str:
+    """``=_xludf.COST_PER_MTOK(B5,C5)`` -> ``=COST_PER_MTOK(B5,C5)`` (outside strings)."""
+    bare = _outside_strings(formula)
+    out, last = [], 0
+    for m in call.finditer(bare):
+        out.append(formula[last:m.start()])
+        out.append(m.group(1).upper() + formula[m.end(1):m.end()])
+        last = m.end()
+    out.append(formula[last:])
+    return "".join(out)
+
+
+_CALL = re.compile(r"^=\s*(?:_xludf\.|_xll\.)?([A-Za-z_]\w*)\((.*)\)\s*$", re.S | re.I)
+_ARG_REF = re.compile(r"^(?:(?:'((?:[^']|'')+)'|([A-Za-z_][\w.]*))!)?\$?([A-Za-z]{1,3})\$?(\d+)$")
+_ARG_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _split_args(text: str) -> Optional[list]:
+    """Top-level arguments of a call (None when there are nested parentheses or braces)."""
+    if re.search(r"[(){}]", _outside_strings(text)):
+        return None
+    bare, out, start = _outside_strings(text), [], 0
+    for i, ch in enumerate(bare):
+        if ch == ",":
+            out.append(text[start:i].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return [] if out == [""] else out
+
+
+def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]):
+    """What the TokenCost function in *formula* gives, computed here in Python: for a
+    formula that is one call whose arguments are numbers, text, blanks or single
+    cells. *value_of(sheet, "B7")* returns ``(known, value)``. Returns ``(True, value)``,
+    or ``(False, None)`` when the call is not that simple or gives an array."""
+    from .. import udfs
+    m = _CALL.match(formula)
+    if not m or m.group(1).upper() not in udf_names():
+        return False, None
+    args = _split_args(m.group(2))
+    if args is None:
+        return False, None
+    values = []
+    for arg in args:
+        ref = _ARG_REF.match(arg)
+        if arg == "":
+            values.append(None)
+        elif _ARG_NUMBER.match(arg):
+            values.append(float(arg))
+        elif len(arg) >= 2 and arg[0] == arg[-1] == '"':
+            values.append(arg[1:-1].replace('""', '"'))
+        elif arg.upper() in ("TRUE", "FALSE"):
+            values.append(arg.upper() == "TRUE")
+        elif ref:
+            target = (ref.group(1) or "").replace("''", "'") or ref.group(2) or sheet
+            known, value = value_of(target, f"{ref.group(3).upper()}{ref.group(4)}")
+            if not known:
+                return False, None
+            values.append(value)
+        else:
+            return False, None
+    try:
+        result = getattr(udfs, m.group(1).upper())(*values)
+    except Exception:          # a function that raises instead of giving its message
+        return False, None
+    if isinstance(result, (list, tuple)):
+        return False, None
+    return True, result
+
+
+def _native(formula: str) -> Optional[str]:
+    from .udf_native import native_formula
+    return native_formula(formula)
+
+
+# ------------------------------------------------------------------ reading a package
+
+def formula_cells_without_value(path) -> set:
+    """{(sheet, "B7")} of formula cells whose XML carries no cached value (<v>)."""
+    import zipfile
+    from .cached import sheet_parts
+    missing = set()
+    cell = re.compile(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+    with zipfile.ZipFile(path) as zf:
+        for sheet, part in sheet_parts(zf).items():
+            if part not in zf.namelist():
+                continue
+            xml = zf.read(part).decode("utf-8")
+            for m in cell.finditer(xml):
+                body = m.group(2) or ""
+                # openpyxl writes <v/> (no value); an empty text result is <v></v>
+                if "<f" in body and not re.search(r"<v>|<v\s[^>/]*>", body):
+                    missing.add((sheet, m.group(1)))
+    return missing
+
+
+def _cached_values(path) -> Dict[tuple, object]:
+    from openpyxl import load_workbook
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = load_workbook(path, data_only=True)
+    try:
+        return {(ws.title, c.coordinate): c.value for ws in wb.worksheets
+                for row in ws.iter_rows() for c in row if c.value is not None}
+    finally:
+        wb.close()
+
+
+def _as_cached(value):
+    from .formula import XLError
+    if isinstance(value, str) and value in _ERRORS:
+        return XLError(value)
+    return value
+
+
+def _sheet_pattern(names) -> re.Pattern:
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?:'(?:{alternatives})'|(?<![\w.])(?:{alternatives}))!", re.I)
+
+
+# ------------------------------------------------------------------ the macro-free workbook
+
+def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = lambda s: None,
+                    result: Optional[ExportResult] = None) -> ExportResult:
+    """Write the macro-free copy of *book* to *target* (a plain path, not atomic)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet.formula import ArrayFormula
+    from .cached import inject_cached_values
+
+    result = result or ExportResult()
+    cached = _cached_values(book)
+    missing = formula_cells_without_value(book)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # what openpyxl drops was checked by _check_book
+        wb = load_workbook(book, keep_vba=False, keep_links=True, rich_text=True)
+    modified = wb.properties.modified
+
+    removed = [n for n in wb.sheetnames if n in XLWINGS_SHEETS]
+    if removed and len(removed) == len(wb.sheetnames):
+        raise WorkbookError(f"{book}: nothing to export besides {', '.join(removed)}")
+    for name in removed:
+        wb.remove(wb[name])
+    result.removed_sheets = removed
+    gone = _sheet_pattern(removed) if removed else None
+    if gone is not None:
+        for name in list(wb.defined_names):
+            if gone.search(wb.defined_names[name].attr_text or ""):
+                del wb.defined_names[name]
+                result.removed_names.append(name)
+        for ws in wb.worksheets:
+            for name in list(ws.defined_names):
+                if gone.search(ws.defined_names[name].attr_text or ""):
+                    del ws.defined_names[name]
+                    result.removed_names.append(f"{ws.title}!{name}")
+
+    def cell_value(sheet: str, ref: str) -> tuple:
+        """(known, value) of a cell as the workbook shows it, for :func:`python_value`."""
+        if sheet not in wb.sheetnames:
+            return False, None
+        value = wb[sheet][ref].value
+        if isinstance(value, ArrayFormula) or (isinstance(value, str) and value.startswith("=")):
+            key = (sheet, ref)
+            return (key not in missing, cached.get(key))
+        return True, (str(value) if value is not None and not isinstance(
+            value, (int, float, bool, str)) else value)
+
+    call = _udf_call(udf_names())
+    fixed: Dict[tuple, object] = {}       # (sheet, ref) -> cached value of a new native formula
+    no_value = []
+    for ws in wb.worksheets:
+        array_done = set()
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                is_array = isinstance(value, ArrayFormula)
+                text = value.text if is_array else value
+                if not (isinstance(text, str) and text.startswith("=")):
+                    continue
+                key = (ws.title, cell.coordinate)
+                where = f"{ws.title}!{cell.coordinate}"
+                kind = classify_formula(text, call)
+                if gone is not None and gone.search(_outside_strings(text)):
+                    kind = "removed-sheet"
+                if kind == "native":
+                    continue
+                native = None
+                if kind == "udf" and not is_array:
+                    native = _native(strip_udf_prefixes(text, call))
+                    if native is not None and isinstance(cached.get(key), str) and key not in missing:
+                        native = None       # the UDF showed a message: keep what the reader saw
+                if native is not None:
+                    cell.value = native
+                    fixed[key] = cached.get(key)
+                    result.udf_native.append(where)
+                    continue
+                cells = [cell]
+                if is_array and value.ref and value.ref not in array_done:
+                    array_done.add(value.ref)
+                    c1, r1, c2, r2 = range_boundaries(value.ref)
+                    cells = [ws.cell(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+                for target_cell in cells:
+                    k = (ws.title, target_cell.coordinate)
+                    shown = cached.get(k)
+                    if k in missing or (target_cell is cell and k not in cached and is_array):
+                        known = False
+                        if kind == "udf" and not is_array:
+                            known, shown = python_value(text, ws.title, cell_value)
+                        if not known:
+                            no_value.append((f"{ws.title}!{target_cell.coordinate}", kind))
+                        else:
+                            result.udf_computed.append(where)
+                    target_cell.value = shown
+                    if isinstance(shown, str) and shown.startswith("="):
+                        target_cell.data_type = "s"      # text that looks like a formula stays text
+                    result.udf_values.append(f"{ws.title}!{target_cell.coordinate}")
+    if no_value:
+        (first, kind), more = no_value[0], len(no_value) - 1
+        what = ("refers to the removed xlwings.conf sheet" if kind == "removed-sheet"
+                else "calls a function that only works with the Python add-in")
+        raise WorkbookError(
+            f"{book}: {first} {what} and has no saved value"
+            f"{f' ({more} more cells like it)' if more else ''}; open the book in Excel with the "
+            "add-in, recalculate and save, then export again")
+
+    if wb.active is None or wb.active.sheet_state != "visible":
+        wb.active = next(i for i, ws in enumerate(wb.worksheets) if ws.sheet_state == "visible")
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws is wb.active
+    progress("making the macro-free copy")
+    wb.save(target)
+    stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ") if modified else None
+
+    def value_of(sheet, ref):
+        key = (sheet, ref)
+        return _as_cached(fixed[key] if key in fixed else cached.get(key))
+
+    result.formulas = inject_cached_values(str(target), value_of, modified=stamp)
+    unfilled = {k for k in missing if (k[0], k[1]) not in fixed} | {
+        k for k, v in fixed.items() if v is None}
+    still_formula = set(_formula_keys(target))
+    if unfilled & still_formula:
+        progress(f"{len(unfilled & still_formula)} formula cells had no saved value: "
+                 "recalculating with LibreOffice")
+        from .libreoffice import LibreOfficeError, recalculated_values
+        try:
+            values = recalculated_values(target)
+        except LibreOfficeError as err:
+            raise WorkbookError(f"{book}: some formulas have no saved value and {err}; "
+                                "run `tokencost recalc BOOK` on a machine with LibreOffice") from None
+        inject_cached_values(str(target), lambda s, r: _as_cached(values.get(s, {}).get(r)),
+                             modified=stamp)
+        result.recalculated = True
+    return result
+
+
+def _formula_keys(path):
+    import zipfile
+    from .cached import sheet_parts
+    with zipfile.ZipFile(path) as zf:
+        for sheet, part in sheet_parts(zf).items():
+            xml = zf.read(part).decode("utf-8")
+            for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*>\s*<f', xml):
+                yield (sheet, m.group(1))
+
+
+# ------------------------------------------------------------------ which sheets are outputs
+
+def _template_roles() -> Tuple[Dict[str, str], Dict[str, str], Dict[str, str]]:
+    """(sheet name -> role, role -> tab colour, block title -> block name) over every template."""
+    from .build import TEMPLATES_DIR
+    from .spec import load_template
+    roles, colors, blocks = {}, {}, {}
+    for path in sorted(TEMPLATES_DIR.glob("*.toml")):
+        try:
+            template = load_template(path)
+        except (ValueError, OSError):
+            continue
+        for role, color in template.role_colors.items():
+            colors.setdefault(role, color.upper())
+        for sheet in template.sheets:
+            roles.setdefault(sheet.name, sheet.role)
+            for block in sheet.blocks:
+                if block.title and block.name:
+                    blocks.setdefault(block.title, block.name)
+    return roles, colors, blocks
+
+
+def sheet_roles(wb) -> Dict[str, str]:
+    """Role of each sheet of an open workbook: the template's role for a sheet the
+    template names, else the role whose tab colour it has (``""`` when neither)."""
+    roles, colors, _ = _template_roles()
+    by_color = {c[-6:]: r for r, c in colors.items()}
+    out = {}
+    for ws in wb.worksheets:
+        role = roles.get(ws.title, "")
+        tab = ws.sheet_properties.tabColor
+        rgb = (tab.rgb if tab is not None and isinstance(tab.rgb, str) else "") or ""
+        out[ws.title] = role or by_color.get(rgb.upper()[-6:], "")
+    return out
+
+
+def output_sheets(wb) -> List[str]:
+    roles = sheet_roles(wb)
+    return [ws.title for ws in wb.worksheets
+            if roles[ws.title] in PDF_ROLES and ws.sheet_state == "visible"]
+
+
+# ------------------------------------------------------------------ output tables
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:60] or "table"
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _is_header(ws, r: int, c: int) -> bool:
+    if r < 1 or c < 1:
+        return False
+    cell = ws.cell(r, c)
+    return cell.style == "header" and not _blank(cell.value)
+
+
+def _read_table(ws, title: str, header_row: int, c: int, unit_row: Optional[int]):
+    headers, units, col = [], [], c
+    while not _blank(ws.cell(header_row, col).value):     # (a scenario name typed in a header)
+        headers.append(str(ws.cell(header_row, col).value))
+        unit = ws.cell(unit_row, col).value if unit_row else None
+        units.append("" if _blank(unit) else str(unit))
+        col += 1
+    rows, formats, r = [], [], header_row + 1
+    while r <= ws.max_row:
+        cells = [ws.cell(r, c + j) for j in range(len(headers))]
+        if all(_blank(x.value) for x in cells):
+            break
+        rows.append([x.value for x in cells])
+        formats.append([x.number_format for x in cells])
+        r += 1
+    return title, headers, units, rows, formats
+
+
+def read_output_tables(path: Path) -> List[OutputTable]:
+    """Every table on the output sheets of *path*, with its cached values.
+
+    Two layouts are recognised: a title cell (``header`` style) over a ``unit``
+    row over a row of headers (the templates' slots blocks), and a row of two or
+    more ``header`` cells on its own (titled by a lone header cell right above it,
+    else by its first cell: the scenario comparison tables). A table ends at the
+    first blank row."""
+    from openpyxl import load_workbook
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = load_workbook(path, data_only=True)
+    try:
+        _, _, names = _template_roles()
+        tables, used = [], set()
+        for sheet in output_sheets(wb):
+            ws = wb[sheet]
+            header_rows = set()
+            for row in ws.iter_rows():
+                for cell in row:
+                    if not _is_header(ws, cell.row, cell.column):
+                        continue
+                    r, c = cell.row, cell.column
+                    if ws.cell(r + 1, c).style == "unit" and _is_header(ws, r + 2, c):
+                        found = _read_table(ws, str(cell.value), r + 2, c, r + 1)
+                        header_rows.add((r + 2, c))
+                    elif (_is_header(ws, r, c + 1) and not _is_header(ws, r, c - 1)
+                          and (r, c) not in header_rows):
+                        lone = _is_header(ws, r - 1, c) and not _is_header(ws, r - 1, c + 1)
+                        title = ws.cell(r - 1, c).value if lone else cell.value
+                        found = _read_table(ws, str(title), r, c, None)
+                    else:
+                        continue
+                    title, headers, units, rows, formats = found
+                    name = names.get(title) or f"{_slug(sheet)}_{_slug(title)}"
+                    while name in used:
+                        name += "_"
+                    used.add(name)
+                    tables.append(OutputTable(sheet, name, title, headers, units, rows, formats))
+        return tables
+    finally:
+        wb.close()
+
+
+def _header(table: OutputTable, j: int) -> str:
+    unit = table.units[j]
+    header = table.headers[j]
+    if not unit or unit in ("name", "#", "text") or unit.lower() in header.lower():
+        return header
+    return f"{header} [{unit}]"
+
+
+def table_csv(table: OutputTable) -> str:
+    """CSV of one table: plain numbers at full precision, text neutralised against
+    formula injection (a cell starting with =, +, -, @ gets a leading apostrophe)."""
+    import csv
+    import io
+    from ..render import safe_csv_text
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([safe_csv_text(_header(table, j)) for j in range(len(table.headers))])
+    for row in table.rows:
+        out = []
+        for v in row:
+            if v is None:
+                out.append("")
+            elif isinstance(v, bool):
+                out.append("TRUE" if v else "FALSE")
+            elif isinstance(v, (int, float)):
+                out.append(str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v)))
+            else:
+                out.append(safe_csv_text(str(v)))
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def format_number(value: float, number_format: str) -> str:
+    """A number as a simple Excel number format shows it (``#,##0.00``, ``0.0%``,
+    ``0.0"x"``); other formats fall back to up to 6 significant digits."""
+    fmt = (number_format or "General").split(";")[0]
+    suffix = "".join(re.findall(r'"([^"]*)"', fmt))
+    core = re.sub(r'"[^"]*"', "", fmt)
+    m = re.search(r"([#0,]*0)(?:\.(0+))?(%?)", core)
+    if fmt == "General" or not m:
+        return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6g}"
+    decimals = len(m.group(2) or "")
+    percent = bool(m.group(3))
+    comma = "," if "," in m.group(1) else ""
+    shown = value * 100 if percent else value
+    text = f"{shown:{comma}.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    return text + ("%" if percent else "") + suffix
+
+
+def table_markdown(table: OutputTable) -> str:
+    from .formula import XLError
+    numeric = [any(isinstance(r[j], (int, float)) and not isinstance(r[j], bool) for r in table.rows)
+               for j in range(len(table.headers))]
+
+    def esc(text: str) -> str:
+        return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    def show(v, j, i):
+        if v is None:
+            return ""
+        if isinstance(v, (int, float)) and not isinstance(v, (bool, XLError)):
+            return format_number(float(v), table.number_formats[i][j])
+        return esc(v)
+
+    lines = [f"### {esc(table.title)}", "",
+             "| " + " | ".join(esc(_header(table, j)) for j in range(len(table.headers))) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    for i, row in enumerate(table.rows):
+        lines.append("| " + " | ".join(show(v, j, i) for j, v in enumerate(row)) + " |")
+    return "\n".join(lines)
+
+
+def tables_markdown(tables: List[OutputTable], book_name: str, master: Optional[str] = None) -> str:
+    parts = [f"## {book_name}: outputs", ""]
+    if master:
+        parts += [f"*{master}*", ""]
+    parts += ["\n\n".join(table_markdown(t) for t in tables), ""]
+    return "\n".join(parts)
+
+
+def master_check_text(path: Path) -> Optional[str]:
+    """The master-check line (A2 of the first output sheet) as the workbook shows it."""
+    from openpyxl import load_workbook
+    wb = load_workbook(path, data_only=True)
+    try:
+        sheets = output_sheets(wb)
+        value = wb[sheets[0]]["A2"].value if sheets else None
+        return value if isinstance(value, str) and value.startswith("Master check") else None
+    finally:
+        wb.close()
+
+
+# ------------------------------------------------------------------ PDF
+
+def render_pdf(xlsx: Path, work_dir: Path) -> Path:
+    """The output sheets of the exported workbook as a PDF (LibreOffice, headless,
+    isolated profile): a copy with every other sheet hidden, each output sheet set
+    to landscape and fitted to one page wide. Charts are drawn by LibreOffice."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.properties import PageSetupProperties
+    from .libreoffice import LibreOfficeError, convert
+    wb = load_workbook(xlsx)
+    show = output_sheets(wb) or [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+    for ws in wb.worksheets:
+        if ws.title in show:
+            ws.sheet_state = "visible"
+            ws.page_setup.orientation = "landscape"
+            if ws.sheet_properties.pageSetUpPr is None:
+                ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+        else:
+            ws.sheet_state = "hidden"
+    wb.active = wb.sheetnames.index(show[0])
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws.title == show[0]
+    source = Path(work_dir) / "pdf-source" / f"{Path(xlsx).stem}.xlsx"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(source)
+    try:
+        return convert(source, Path(work_dir) / "pdf", "pdf")
+    except LibreOfficeError as err:
+        raise WorkbookError(str(err)) from None
+
+
+# ------------------------------------------------------------------ the whole export
+
+def _check_targets(book: Path, xlsx, pdf, csv_dir, markdown) -> None:
+    if not any((xlsx, pdf, csv_dir, markdown)):
+        raise WorkbookError("nothing to export: give OUT.xlsx, --pdf, --csv or --markdown")
+    src = book.resolve()
+    for label, target in (("OUT", xlsx), ("--pdf", pdf), ("--csv", csv_dir), ("--markdown", markdown)):
+        if target is None or str(target) == "-":
+            continue
+        if Path(target).resolve() == src:
+            raise WorkbookError(f"{label} {target} is the workbook being exported; "
+                                "export never overwrites BOOK: pick another name")
+    if xlsx is not None and Path(xlsx).suffix.lower() != ".xlsx":
+        raise WorkbookError(f"OUT {xlsx}: the export is a macro-free workbook; name it *.xlsx "
+                            "(Excel refuses a macro-free file named .xlsm)")
+    if pdf is not None and Path(pdf).suffix.lower() != ".pdf":
+        raise WorkbookError(f"--pdf {pdf}: name the file *.pdf")
+    if csv_dir is not None and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
+        raise WorkbookError(f"--csv {csv_dir}: not a folder")
+
+
+def _check_book(book: Path) -> None:
+    from . import safety
+    safety.check_readable(book)
+    # the export is a rewrite through openpyxl: refuse what it would drop (VBA aside)
+    report = safety.check_in_place(book, raise_on_loss=False)
+    if report:
+        raise WorkbookError(f"{book}: the export would lose {', '.join(report.lines())}; nothing "
+                            "was written (openpyxl cannot carry these parts; remove them from a "
+                            "copy to export the rest, or send the workbook itself)")
+
+
+def export(book, xlsx=None, pdf=None, csv_dir=None, markdown=None, backup: bool = True,
+           progress: Callable[[str], None] = lambda s: None) -> ExportResult:
+    """Export *book*; each target given is written atomically (a ``.bak`` of a file
+    replaced). *markdown* ``"-"`` only fills ``result.markdown_text`` (the CLI
+    prints it). BOOK itself is never written."""
+    from .build import write_atomic
+    book = Path(book)
+    _check_targets(book, xlsx, pdf, csv_dir, markdown)
+    _check_book(book)
+    result = ExportResult()
+    with tempfile.TemporaryDirectory(prefix="tokencost-export-") as tmp:
+        converted = Path(tmp) / f"{book.stem}.xlsx"
+        convert_to_xlsx(book, converted, progress, result)
+
+        def put(target: Path, save) -> Path:
+            bak = write_atomic(save, Path(target), backup=backup)
+            if bak is not None:
+                result.backups.append(bak)
+            return Path(target)
+
+        if xlsx is not None:
+            result.xlsx = put(xlsx, lambda t: shutil.copyfile(converted, t))
+        if csv_dir is not None or markdown is not None:
+            result.tables = read_output_tables(converted)
+            if not result.tables:
+                raise WorkbookError(f"{book}: no output tables found (a title with a unit row "
+                                    "and a header row under it, on an output sheet)")
+        if csv_dir is not None:
+            for table in result.tables:
+                text = table_csv(table)
+                result.csv_files.append(put(Path(csv_dir) / f"{table.name}.csv",
+                                            lambda t, text=text: Path(t).write_text(text, "utf-8")))
+        if markdown is not None:
+            text = tables_markdown(result.tables, book.name, master_check_text(converted))
+            result.markdown_text = text
+            if str(markdown) != "-":
+                result.markdown = put(Path(markdown), lambda t: Path(t).write_text(text, "utf-8"))
+        if pdf is not None:
+            progress("rendering the output sheets to PDF with LibreOffice")
+            produced = render_pdf(converted, Path(tmp))
+            result.pdf = put(pdf, lambda t: shutil.copyfile(produced, t))
+    return result

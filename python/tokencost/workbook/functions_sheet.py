@@ -1,0 +1,81 @@
+"""The ``functions`` block: each Python function (UDF) in an example call beside
+its native formula.
+
+One small block per function of :data:`tokencost.udfs.UDF_SPECS`, in order:
+
+=========================  ===================  =========  =====================
+A                          B                    C          D
+=========================  ===================  =========  =====================
+FUNCTION_NAME (header)     unit of the result              one-line description
+argument name              example value        unit       argument doc
+...                        (input cells)
+Python function (add-in)   =FUNCTION(B.., ..)   unit       what shows without it
+Native formula             =B../(...)           unit       (from [native])
+=========================  ===================  =========  =====================
+
+The UDF cell's cached value is the Python function's own result on the example
+values (the same number as the native formula beside it, which the tests check
+in LibreOffice), so the sheet reads correctly before the add-in is installed.
+"""
+from __future__ import annotations
+
+from openpyxl.utils import get_column_letter
+
+from .spec import Block
+from .udf_native import expand
+
+def _unit(doc: str) -> str:
+    """The bracketed unit at the end of an argument doc."""
+    return doc[doc.rindex("[") + 1: doc.rindex("]")] if "[" in doc else ""
+
+
+def write_functions(state, ws, block: Block, row: int) -> int:
+    from .. import udfs
+    from .build import _number_format, _put
+
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    for spec in udfs.UDF_SPECS:
+        function = getattr(udfs, spec.name)
+        _put(state, ws, row, 1, spec.name, "header")
+        _put(state, ws, row, 2, spec.returns, "unit")
+        _put(state, ws, row, 4, spec.description, "note")
+        row += 1
+        refs = []
+        for name, doc, value in zip(spec.args, spec.arg_docs, spec.example):
+            unit = _unit(doc)
+            _put(state, ws, row, 1, name, "label")
+            number_format = "" if isinstance(value, str) or value is None else _number_format(unit)
+            _put(state, ws, row, 2, value, "input", number_format)
+            _put(state, ws, row, 3, unit, "unit")
+            _put(state, ws, row, 4, doc, "note")
+            refs.append(f"B{row}")
+            row += 1
+        fmt = _number_format(spec.returns)
+        _put(state, ws, row, 1, "Python function (add-in)", "label")
+        _put(state, ws, row, 2, f"={spec.name}({','.join(refs)})", "calc", fmt)
+        state.fixed_values[(ws.title, row, 2)] = _cached(function(*spec.example))
+        _put(state, ws, row, 3, spec.returns, "unit")
+        _put(state, ws, row, 4, "needs the tokencost add-in (xlwings); shows the stored value "
+                                "until Excel recalculates without it", "note")
+        row += 1
+        native = expand(spec.name, refs)
+        _put(state, ws, row, 1, "Native formula", "label")
+        if native is None:
+            _put(state, ws, row, 2, "(none)", "note")
+            _put(state, ws, row, 4, "no portable formula: this function reads the GPU and "
+                                    "model-architecture catalogs in Python (see the Physics "
+                                    "sheet for each model profile's bound)", "note")
+        else:
+            _put(state, ws, row, 2, "=" + native, "calc", fmt)
+            _put(state, ws, row, 3, spec.returns, "unit")
+            _put(state, ws, row, 4, "built-in functions only: works without Python", "note")
+        row += 2
+    ws.column_dimensions[get_column_letter(2)].width = 22
+    return row
+
+
+def _cached(value):
+    """A UDF's scalar result as a cell value (a message stays text)."""
+    return value if isinstance(value, str) else float(value)

@@ -1,0 +1,746 @@
+"""Scenario tabs: overrides on top of the base inputs, compared on a Scenarios sheet.
+
+A scenario tab holds one override cell per overridable input that the base
+calculation uses (``power_price_usd_per_kwh``, ``depreciation_years``,
+``tokens_per_s`` ...): blank keeps the base value of every row, a number
+replaces it in every row of its column (as :meth:`tokencost.inputs.Inputs.with_overrides`
+does). Below the overrides the tab re-derives the base calculation blocks of
+the template (``Calc_GPU``, ``Calc_Models``, ``Calc_Prices``, ``Calc_Subs`` in
+``templates/main.toml``, listed in ``templates/parts/scenario_tab.toml``) with
+the same formulas, except that every ``INDEX(Table[name],row)`` of an
+overridable input becomes ``CHOOSE(flag+1,INDEX(Table[name],row),override)``.
+The tab reads the input tables by structured reference and its own cells
+without a sheet prefix, so a copy made in Excel (Move or Copy) is a working
+scenario of its own.
+
+The Scenarios sheet (``templates/parts/scenarios.toml``) lists scenario tab
+names in a row of input cells and shows each tab's outputs beside the base
+with ``INDEX(INDIRECT("'"&name&"'!$R$9:$R$18"),slot)``: typing the name of a
+hand-made copy adds it. INDIRECT is used there and nowhere else (a test checks
+it): referring to a sheet by a name typed in a cell has no other portable
+form in Excel 2010 and LibreOffice 7.4.
+
+The same writer (:func:`write_tab`) lays out a tab at build time (``[workbook]
+scenarios`` of the template) and for ``tokencost scenario add`` on an
+existing workbook; there the new cells' cached values are computed by
+:class:`_Incremental`, which keeps every other cell's cached value as it is
+and recomputes only the cells that depend on what changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Dict, Mapping, Optional
+
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+
+from ..errors import InputError, WorkbookError
+from ..schema import overridable_inputs
+from .build import (TEMPLATES_DIR, BlockLayout, BuildState, TemplateError, _input_validation,
+                    _number_format, _put, _register_styles, _resolve, _sheet_ref, _write_header,
+                    _write_slots)
+from .formula import Evaluator, FormulaError, Ref, XLError, _a1
+from .spec import Block, GridCell, Sheet, Template
+
+TAB_FILE = TEMPLATES_DIR / "parts" / "scenario_tab.toml"
+TAB_KIND = "scenario_tab"
+SUMMARY_KIND = "scenario_summary"
+NAMES_NAME = "Scenario_Names"      # defined name: the row of scenario tab names on the Scenarios sheet
+STATUS_NAME = "Scenario_Status"    # defined name: OK / not found / not a scenario tab, per name
+MAX_NAME = 31
+_BAD_CHARS = set("[]:*?/\\'")
+
+
+# ------------------------------------------------------------------ the tab spec
+
+@dataclass(frozen=True)
+class TabSpec:
+    """``[scenario_tab]`` of ``templates/parts/scenario_tab.toml``."""
+    role: str
+    purpose: str
+    title: str
+    lines: tuple
+    overrides_title: str
+    overrides_headers: tuple
+    count_label: str
+    base_blocks: tuple
+    title_suffix: str
+    outputs: dict = field(default_factory=dict)
+
+
+def load_tab_spec(path: Path = TAB_FILE) -> TabSpec:
+    with open(path, "rb") as fh:
+        raw = dict(tomllib.load(fh)["scenario_tab"])
+    for key in ("lines", "overrides_headers", "base_blocks"):
+        raw[key] = tuple(raw.get(key, ()))
+    raw["outputs"] = {k: tuple(v) for k, v in raw.get("outputs", {}).items()}
+    try:
+        return TabSpec(**raw)
+    except TypeError as err:
+        raise TemplateError(f"{path.name}: {err}") from None
+
+
+_INDEX_CALL = re.compile(r"INDEX\(\s*([A-Za-z_]\w*)\[([A-Za-z_]\w*)\]\s*,\s*([^(),]+?)\s*\)")
+
+
+def _base_blocks(template: Template, tab: TabSpec) -> list[Block]:
+    found = {b.name: b for s in template.sheets for b in s.blocks if b.kind == "slots"}
+    missing = [n for n in tab.base_blocks if n not in found]
+    if missing:
+        raise TemplateError(f"scenario tab: the template has no slots block {', '.join(missing)}")
+    return [found[n] for n in tab.base_blocks]
+
+
+def overridable_names(template: Template, tab: Optional[TabSpec] = None) -> list[str]:
+    """Input names a scenario tab overrides: those the base blocks read with
+    ``INDEX(Table[name],row)``, in schema order."""
+    tab = tab or load_tab_spec()
+    known = overridable_inputs()
+    used = set()
+    for block in _base_blocks(template, tab):
+        for col in block.columns:
+            for table, name, _row in _INDEX_CALL.findall(col.formula):
+                if name in known and known[name].name == table:
+                    used.add(name)
+    return [n for n in known if n in used]
+
+
+def _prefix(tab_name: str) -> str:
+    """Block-name prefix unique to a tab (block names only live in the build state)."""
+    return "Scn_" + hashlib.sha1(tab_name.casefold().encode()).hexdigest()[:10]
+
+
+def _derived_blocks(template: Template, tab: TabSpec, prefix: str,
+                    cells: Mapping[str, tuple]) -> list[Block]:
+    """The base blocks with renamed blocks and override switches.
+
+    *cells* maps an input name to ``(flag address, value address)`` on the tab.
+    """
+    known = overridable_inputs()
+    bases = _base_blocks(template, tab)
+    rename = re.compile(r"\{(" + "|".join(re.escape(b.name) for b in bases) + r")\.")
+
+    def switch(m):
+        table, name = m.group(1), m.group(2)
+        if name in cells and known[name].name == table:
+            flag, value = cells[name]
+            return f"CHOOSE({flag}+1,{m.group(0)},{value})"
+        return m.group(0)
+
+    out = []
+    for block in bases:
+        columns = tuple(replace(c, formula=_INDEX_CALL.sub(switch, rename.sub(
+            lambda m: "{" + f"{prefix}_{m.group(1)}.", c.formula))) for c in block.columns)
+        out.append(replace(block, name=f"{prefix}_{block.name}", columns=columns,
+                           title=(block.title + tab.title_suffix) if block.title else ""))
+    return out
+
+
+# ------------------------------------------------------------------ writing a tab
+
+@dataclass
+class TabLayout:
+    """Where things are on a scenario tab (every tab of one template has the same layout)."""
+    override_rows: Dict[str, int]
+    value_col: int
+    flag_col: int
+    marker: tuple            # (row, col) of the overrides header "input name"
+    marker_text: str
+    count: tuple             # (row, col) of the number of overrides in effect
+    blocks: Dict[str, BlockLayout]   # base block name -> its layout on the tab
+
+
+def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -> tuple[int, TabLayout]:
+    """Write a scenario tab's content from *row* down (the sheet header rows 1-3 are the
+    caller's; row 1 is overwritten with a title that does not name the tab)."""
+    tab = load_tab_spec()
+    names = overridable_names(state.template, tab)
+    unknown = [n for n in overrides if n not in names]
+    if unknown:
+        raise InputError(unknown[0], f"{unknown[0]} is not an input the scenario tab can override; "
+                                     f"it can override: {', '.join(names)}")
+    known = overridable_inputs()
+    _put(state, ws, 1, 1, f"{state.template.title} | {tab.title}", "title")
+    for line in tab.lines:
+        _put(state, ws, row, 1, line, "note")
+        row += 1
+    row += 1
+    _put(state, ws, row, 1, tab.overrides_title, "header")
+    row += 1
+    for j, text in enumerate(tab.overrides_headers, start=1):
+        _put(state, ws, row, j, text, "header")
+    marker = (row, 1)
+    row += 1
+    first = row
+    value_col, flag_col = 2, 4
+    rows, cells = {}, {}
+    for name in names:
+        spec = known[name]
+        col = spec.column(name)
+        _put(state, ws, row, 1, name, "label")
+        _put(state, ws, row, value_col, overrides.get(name), "input", _number_format(col.unit))
+        _put(state, ws, row, 3, col.unit, "unit")
+        _put(state, ws, row, flag_col, f"=IF(ISNUMBER(B{row}),1,0)", "calc", "0")
+        _put(state, ws, row, 5, spec.name, "label")
+        _put(state, ws, row, 6, col.description, "note")
+        dv = _input_validation(state, spec, replace(col, required=False, default=None),
+                               f"B{row}", f"B{row}")
+        if dv is not None:
+            ws.add_data_validation(dv)
+        rows[name] = row
+        cells[name] = (f"$D${row}", f"$B${row}")
+        row += 1
+    _put(state, ws, row, 1, tab.count_label, "label")
+    _put(state, ws, row, flag_col, f"=SUM(D{first}:D{row - 1})", "output", "0")
+    count = (row, flag_col)
+    row += 3
+    prefix = _prefix(ws.title)
+    blocks = {}
+    for base, block in zip(tab.base_blocks, _derived_blocks(state.template, tab, prefix, cells)):
+        row = _write_slots(state, ws, block, row) + block.gap
+        layout = state.blocks[block.name]
+        blocks[base] = layout
+        for key in tab.outputs.get(base, ()):
+            if key not in layout.columns:
+                raise TemplateError(f"scenario tab: block {base} has no column {key!r}")
+            for r in range(layout.first_row, layout.first_row + layout.capacity):
+                cell = ws.cell(r, layout.columns[key])
+                fmt = cell.number_format
+                cell.style = "output"
+                cell.number_format = fmt
+    ws.column_dimensions["B"].width = 14
+    return row, TabLayout(rows, value_col, flag_col, marker, tab.overrides_headers[0], count, blocks)
+
+
+def _write_tab_block(state: BuildState, ws, block: Block, row: int) -> int:
+    """Template writer for a ``scenario_tab`` block (one per example scenario)."""
+    overrides = {cells[0].value: cells[1].value for cells in block.rows}
+    return write_tab(state, ws, overrides, row)[0]
+
+
+def prototype_layout(template: Template) -> TabLayout:
+    """The layout every scenario tab of *template* has (written to a scratch workbook)."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Scenario"
+    _register_styles(wb, template)
+    state = BuildState(wb, template, None)
+    return write_tab(state, ws, {}, template.first_row)[1]
+
+
+# ------------------------------------------------------------------ the Scenarios sheet
+
+def _col_range(layout: BlockLayout, key: str) -> str:
+    letter = get_column_letter(layout.columns[key])
+    return f"${letter}${layout.first_row}:${letter}${layout.first_row + layout.capacity - 1}"
+
+
+def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
+    """Template writer for the ``scenario_summary`` block of the Scenarios sheet.
+
+    Rows: the scenario tab names (input cells, one column per scenario), their status,
+    the number of overrides in effect; then one section per ``columns`` entry (``key`` =
+    ``Block.column`` of a base block, ``formula`` = the row label) with the base value and
+    each scenario's value per slot of that block.
+    """
+    proto = prototype_layout(state.template)
+    capacity = block.capacity
+    examples = [s["name"] for s in state.template.scenarios]
+    if len(examples) > capacity:
+        raise TemplateError(f"{len(examples)} example scenarios, but the Scenarios sheet has "
+                            f"room for {capacity}")
+    if block.title:
+        _put(state, ws, row, 1, block.title, "header")
+        row += 1
+    names_row, status_row, count_row = row, row + 1, row + 2
+    letters = [get_column_letter(3 + k) for k in range(capacity)]
+    sheet = _sheet_ref(ws.title)
+    _put(state, ws, names_row, 1, "Scenario tab name (type a tab's name in a free cell)", "header")
+    _put(state, ws, names_row, 2, "Base", "header")
+    _put(state, ws, status_row, 1, "Status (OK, not found, not a scenario tab)", "label")
+    _put(state, ws, count_row, 1, "Overrides in effect", "label")
+    marker = f"${get_column_letter(proto.marker[1])}${proto.marker[0]}"
+    count = f"${get_column_letter(proto.count[1])}${proto.count[0]}"
+    for k, col in enumerate(letters):
+        name = f"{col}${names_row}"
+        tab = f'"\'"&{name}&"\'!'
+        _put(state, ws, names_row, 3 + k, examples[k] if k < len(examples) else None, "input")
+        _put(state, ws, status_row, 3 + k,
+             f'=IF({name}="","",IFERROR(CHOOSE(1+(INDIRECT({tab}{marker}")="{proto.marker_text}"),'
+             f'"not a scenario tab","OK"),"not found"))', "check")
+        _put(state, ws, count_row, 3 + k,
+             f'=IF({col}${status_row}="OK",INDIRECT({tab}{count}"),"")', "output", "0")
+    state.names[NAMES_NAME] = f"{sheet}!${letters[0]}${names_row}:${letters[-1]}${names_row}"
+    state.names[STATUS_NAME] = f"{sheet}!${letters[0]}${status_row}:${letters[-1]}${status_row}"
+    row = count_row + 2
+    for section in block.columns:
+        base, _, key = section.key.partition(".")
+        if base not in proto.blocks or key not in proto.blocks[base].columns:
+            raise TemplateError(f"Scenarios sheet: no column {section.key!r} on a scenario tab")
+        source = state.blocks[base]
+        rng = _col_range(proto.blocks[base], key)
+        fmt = section.number_format if section.number_format != "General" else _number_format(section.unit)
+        _put(state, ws, row, 1, f"{section.header} [{section.unit}]", "header")
+        _put(state, ws, row, 2, "Base", "header")
+        for k, col in enumerate(letters):
+            _put(state, ws, row, 3 + k, f'={col}${names_row}&""', "header")
+        first = row + 1
+        here = BlockLayout(ws.title, first, source.capacity, {})
+        for slot in range(source.capacity):
+            r = first + slot
+            active = _resolve(state, "{" + base + ".active}", here, slot)
+            index = _resolve(state, "{" + base + ".slot}", here, slot)
+            _put(state, ws, r, 1, _resolve(state, section.formula, here, slot), "label")
+            _put(state, ws, r, 2, f'=IF({active}=1,{_resolve(state, "{" + section.key + "}", here, slot)},"")',
+                 "output", fmt)
+            for k, col in enumerate(letters):
+                _put(state, ws, r, 3 + k,
+                     f'=IF(OR({active}<>1,{col}${status_row}<>"OK"),"",'
+                     f'INDEX(INDIRECT("\'"&{col}${names_row}&"\'!{rng}"),{index}))', "output", fmt)
+        row = first + source.capacity + 1
+    return row
+
+
+# ------------------------------------------------------------------ build time
+
+def _scenario_overrides(entry: Mapping, inputs) -> dict[str, float]:
+    from ..inputs import variant_overrides
+    extra = set(entry) - {"name", "set", "variant"}
+    if extra or "name" not in entry:
+        raise TemplateError(f"[workbook] scenarios: each entry has a name and `set` or `variant` "
+                            f"(got {sorted(entry)})")
+    overrides = dict(entry.get("set", {}))
+    if "variant" in entry:
+        variants = variant_overrides(inputs)
+        if entry["variant"] not in variants:
+            raise TemplateError(f"scenario {entry['name']}: no variant {entry['variant']!r} in "
+                                f"the Variants table (known: {', '.join(variants)})")
+        overrides = {**variants[entry["variant"]], **overrides}
+    inputs.with_overrides(overrides)   # the core's rules: known names, numbers, bounds
+    return {k: float(v) for k, v in overrides.items()}
+
+
+def expand_template(template: Template, inputs) -> Template:
+    """Add one sheet per ``[workbook] scenarios`` entry after the Scenarios sheet
+    (before Checks when there is none)."""
+    if not template.scenarios:
+        return template
+    tab = load_tab_spec()
+    sheets = list(template.sheets)
+    seen = [s.name for s in sheets]
+    new = []
+    for entry in template.scenarios:
+        name = str(entry.get("name", ""))
+        problem = name_problem(name, seen)
+        if problem:
+            raise TemplateError(f"[workbook] scenarios: {problem}")
+        seen.append(name)
+        overrides = _scenario_overrides(entry, inputs)
+        rows = tuple((GridCell(value=k), GridCell(value=v)) for k, v in overrides.items())
+        new.append(Sheet(name=name, role=tab.role, purpose=tab.purpose,
+                         blocks=(Block(kind=TAB_KIND, rows=rows),)))
+    at = next((i + 1 for i, s in enumerate(sheets)
+               if any(b.kind == SUMMARY_KIND for b in s.blocks)), None)
+    if at is None:
+        at = next((i for i, s in enumerate(sheets) if s.name == "Checks"), len(sheets))
+    return replace(template, sheets=tuple(sheets[:at] + new + sheets[at:]))
+
+
+# ------------------------------------------------------------------ names
+
+def name_problem(name: str, existing) -> Optional[str]:
+    """Why *name* cannot be a new tab (None when it can); *existing*: the sheet names."""
+    if not name or not name.strip():
+        return "a scenario needs a name"
+    if name != name.strip():
+        return f"scenario name {name!r} starts or ends with a space"
+    if len(name) > MAX_NAME:
+        return f"scenario name {name!r} is {len(name)} characters; a sheet name has at most {MAX_NAME}"
+    bad = sorted(set(name) & _BAD_CHARS)
+    if bad:
+        return (f"scenario name {name!r} contains {' '.join(bad)}; a sheet name cannot contain "
+                "[ ] : * ? / \\ and the Scenarios sheet needs names without '")
+    if name.casefold() == "history":
+        return "'History' is a name Excel reserves"
+    for other in existing:
+        if other.casefold() == name.casefold():
+            return f"the workbook already has a sheet named {other!r}"
+    return None
+
+
+# ------------------------------------------------------------------ existing workbooks
+
+@dataclass
+class ScenarioInfo:
+    name: str
+    overrides: dict
+    in_summary: bool
+
+
+def _overrides_header_row(ws, tab: TabSpec) -> Optional[int]:
+    """Row of the overrides header on a scenario tab (None: not a scenario tab)."""
+    if not str(ws.cell(3, 1).value or "").startswith(tab.purpose.split(":")[0] + ":"):
+        return None
+    first, second = tab.overrides_headers[:2]
+    for r in range(1, 80):
+        if ws.cell(r, 1).value == first and ws.cell(r, 2).value == second:
+            return r
+    return None
+
+
+def _read_overrides(ws, header_row: int) -> dict:
+    known = overridable_inputs()
+    out, r = {}, header_row + 1
+    while ws.cell(r, 1).value in known:
+        value = ws.cell(r, 2).value
+        if value is not None:
+            out[ws.cell(r, 1).value] = value
+        r += 1
+    return out
+
+
+def _name_cells(wb):
+    """[(sheet, row, col)] of the Scenarios sheet's names row, or [] when there is none."""
+    dn = wb.defined_names.get(NAMES_NAME)
+    if dn is None:
+        return []
+    out = []
+    for sheet, ref in dn.destinations:
+        if sheet not in wb.sheetnames:
+            continue
+        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+        out += [(sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+    return out
+
+
+def _listed_names(wb) -> list[str]:
+    return [str(wb[s].cell(r, c).value).strip() for s, r, c in _name_cells(wb)
+            if wb[s].cell(r, c).value not in (None, "")]
+
+
+def list_scenarios(book) -> list[ScenarioInfo]:
+    """Every scenario tab of *book* (hand-made copies included), in sheet order."""
+    from openpyxl import load_workbook
+    from .safety import check_readable
+    check_readable(book)
+    wb = load_workbook(book)
+    tab = load_tab_spec()
+    listed = {n.casefold() for n in _listed_names(wb)}
+    out = []
+    for ws in wb.worksheets:
+        header = _overrides_header_row(ws, tab)
+        if header is not None:
+            out.append(ScenarioInfo(ws.title, _read_overrides(ws, header), ws.title.casefold() in listed))
+    return out
+
+
+def _plain_cached(value, data_type):
+    if data_type == "e" and isinstance(value, str):
+        return XLError(value)
+    if isinstance(value, (datetime, date, time, timedelta)):
+        from openpyxl.utils.datetime import to_excel
+        return float(to_excel(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _cached_values(book) -> tuple[dict, object]:
+    """({(sheet, row, col): cached value} of every cell as the file stores them, and the
+    workbook loaded with ``data_only`` (for checks made before anything is written)."""
+    from openpyxl import load_workbook
+    wb = load_workbook(book, data_only=True)
+    return {(ws.title, c.row, c.column): _plain_cached(c.value, c.data_type)
+            for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if c.value is not None}, wb
+
+
+class _Incremental(Evaluator):
+    """Evaluate a changed workbook, keeping the cached value of every cell that does not
+    depend on a change.
+
+    A cell is *tainted* when it is new or changed (``fresh``) or when its evaluation read a
+    tainted cell (INDIRECT included: the dependency is followed as evaluated). A formula
+    cell that is not tainted keeps the value the file cached, even when a recomputation
+    would differ (a workbook whose inputs were edited without recalculation stays as the
+    analyst saved it).
+    """
+
+    def __init__(self, cells, tables, names, cached, fresh):
+        super().__init__(cells, tables, names)
+        self.cached = cached
+        self.fresh = set(fresh)
+        self.tainted: set = set()
+        self._frames: list = []
+
+    def value(self, sheet, row, col):
+        key = (sheet, row, col)
+        if key not in self.cache:
+            raw = self.cells.get(key)
+            if isinstance(raw, str) and raw.startswith("="):
+                if key in self._busy:
+                    raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
+                self._busy.add(key)
+                self._frames.append(False)
+                failed = None
+                try:
+                    result = self._scalar(self.eval(self._ast(raw), sheet))
+                except FormulaError as err:
+                    failed = err
+                finally:
+                    self._busy.discard(key)
+                    tainted = self._frames.pop() or key in self.fresh
+                if failed is not None:
+                    if key in self.fresh:
+                        raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {failed}") from None
+                    result, tainted = self.cached.get(key), False   # cannot tell: keep it
+                elif not tainted:
+                    result = self.cached.get(key)
+            else:
+                result, tainted = raw, key in self.fresh
+            self.cache[key] = result
+            if tainted:
+                self.tainted.add(key)
+        if key in self.tainted and self._frames:
+            self._frames[-1] = True
+        return self.cache[key]
+
+
+def _workbook_model(wb, cached):
+    """(cells, formula keys, tables, names) of an openpyxl workbook for the evaluator."""
+    cells, formulas = {}, []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is None:
+                    continue
+                key = (ws.title, c.row, c.column)
+                if isinstance(v, str) and v.startswith("="):
+                    formulas.append(key)
+                elif isinstance(v, bool) or isinstance(v, (str, float)):
+                    pass
+                elif isinstance(v, int):
+                    v = float(v)
+                else:   # array formulas, dates ...: their cached value
+                    v = cached.get(key)
+                cells[key] = v
+    tables = {}
+    for ws in wb.worksheets:
+        for t in ws.tables.values():
+            c1, r1, c2, r2 = range_boundaries(t.ref)
+            columns = [tc.name for tc in t.tableColumns] or [
+                str(ws.cell(r1, c).value) for c in range(c1, c2 + 1)]
+            tables[t.displayName] = (ws.title, Ref(ws.title, r1, c1, r2, c2), columns)
+    names = {n: dn.attr_text for n, dn in wb.defined_names.items() if dn.attr_text}
+    return cells, formulas, tables, names
+
+
+def _values_after_edit(wb, cached, fresh) -> dict:
+    """{(sheet, "B7"): cached value} for every formula cell of the edited workbook."""
+    cells, formulas, tables, names = _workbook_model(wb, cached)
+    ev = _Incremental(cells, tables, names, cached, fresh)
+    for key in sorted(formulas, key=lambda k: k not in ev.fresh):   # new cells first: errors surface
+        ev.value(*key)
+    return {(s, f"{get_column_letter(c)}{r}"): ev.cache.get((s, r, c)) for s, r, c in formulas}
+
+
+def _inject(target: Path, values: dict) -> None:
+    """Store *values* as the formula cells' cached values, atomically (no second backup)."""
+    from .build import write_atomic
+    from .cached import inject_cached_values
+
+    def save(tmp):
+        shutil.copyfile(target, tmp)
+        inject_cached_values(tmp, lambda sheet, ref: values.get((sheet, ref)))
+
+    write_atomic(save, target, backup=False)
+
+
+def _tab_insert_index(wb, tab: TabSpec) -> int:
+    names = wb.sheetnames
+    last = None
+    for i, ws in enumerate(wb.worksheets):
+        if _overrides_header_row(ws, tab) is not None or ws.title.casefold() == "scenarios":
+            last = i
+    if last is not None:
+        return last + 1
+    for anchor in ("Checks", "xlwings.conf"):
+        if anchor in names:
+            return names.index(anchor)
+    return len(names)
+
+
+_SUMMARY_RANGE = re.compile(r"'!(\$[A-Z]+\$\d+(?::\$[A-Z]+\$\d+)?)\"")
+
+
+def _check_summary_layout(wb, proto: TabLayout) -> None:
+    """Refuse when the Scenarios sheet reads tabs laid out unlike the tab this version writes."""
+    cells = _name_cells(wb)
+    if not cells:
+        return
+    expected = {_col_range(layout, key) for layout in proto.blocks.values() for key in layout.columns}
+    expected |= {f"${get_column_letter(c)}${r}" for r, c in (proto.marker, proto.count)}
+    ws = wb[cells[0][0]]
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and "INDIRECT(" in c.value:
+                for rng in _SUMMARY_RANGE.findall(c.value):
+                    if rng not in expected:
+                        raise WorkbookError(
+                            f"the {ws.title} sheet ({c.coordinate}) reads scenario tabs laid out "
+                            "differently from the tab this version of tokencost writes; rebuild "
+                            "the workbook or add the scenario by copying an existing tab in Excel")
+
+
+def _validated_overrides(overrides: Mapping[str, float], template: Template) -> dict[str, float]:
+    from ..datasets import load_defaults
+    names = overridable_names(template)
+    for name in overrides:
+        if name not in names:
+            known = overridable_inputs()
+            why = "is not an input name" if name not in known else \
+                "is not used by the workbook's cost calculation"
+            raise InputError(f"--set {name}", f"{name} {why}; a scenario tab can override: "
+                                              f"{', '.join(names)}")
+    load_defaults().with_overrides(dict(overrides))   # numbers within the schema's bounds
+    return {k: float(v) for k, v in overrides.items()}
+
+
+def _main_template() -> Template:
+    from .build import template_path
+    from .spec import load_template
+    return load_template(template_path("main"))
+
+
+def _check_new_name(book, name: str, wb) -> None:
+    problem = name_problem(name, wb.sheetnames)
+    if problem:
+        raise WorkbookError(f"{book}: {problem}")
+    _free_name_cells(book, wb)
+
+
+def _free_name_cells(book, wb) -> list:
+    """The empty cells of the Scenarios sheet's names row; refuses a full row."""
+    cells = _name_cells(wb)
+    free = [(s, r, c) for s, r, c in cells if wb[s].cell(r, c).value in (None, "")]
+    if cells and not free:
+        raise WorkbookError(f"{book}: the Scenarios sheet lists {len(cells)} scenarios, its "
+                            "maximum; clear a name there (or remove a scenario) first")
+    return free
+
+
+def add_scenario(book, name: str, overrides: Mapping[str, float], output=None, backup: bool = True,
+                 template: Optional[Template] = None):
+    """Add a scenario tab *name* with *overrides* to *book* (in place, or to *output*) and
+    list it on the Scenarios sheet. Returns :class:`tokencost.workbook.safety.Rewritten`."""
+    from .safety import check_readable, rewrite_in_place
+    book = Path(book)
+    template = template or _main_template()
+    overrides = _validated_overrides(overrides, template)
+    check_readable(book)
+    cached, snapshot = _cached_values(book)
+    tab = load_tab_spec()
+    result = {}
+    _check_new_name(book, name, snapshot)   # before the (slower) round-trip check
+
+    def edit(wb):
+        _check_new_name(book, name, wb)
+        missing = sorted({"Hardware", "CostComponents", "Models", "Prices", "Subscriptions"}
+                         - {t for ws in wb.worksheets for t in ws.tables})
+        if missing:
+            raise WorkbookError(f"{book}: no input table {', '.join(missing)}; a scenario tab "
+                                "reads the tables of tokencost.xlsm")
+        _check_summary_layout(wb, prototype_layout(template))
+        free = _free_name_cells(book, wb)
+        state = BuildState(wb, template, None)
+        _register_styles(wb, template)
+        ws = wb.create_sheet(name, _tab_insert_index(wb, tab))
+        ws.sheet_properties.tabColor = template.role_colors.get(tab.role, "FFFFFF")
+        ws.column_dimensions["A"].width = 34
+        sheet = Sheet(name=name, role=tab.role, purpose=tab.purpose)
+        if "Master_Check" in wb.defined_names:
+            _write_header(state, ws, sheet)
+        else:
+            _put(state, ws, 3, 1, tab.purpose, "note")
+        write_tab(state, ws, overrides, template.first_row)
+        fresh = set(state.cells)
+        if free:
+            s, r, c = free[0]
+            wb[s].cell(r, c).value = name
+            fresh.add((s, r, c))
+        result["values"] = _values_after_edit(wb, cached, fresh)
+
+    rewritten = rewrite_in_place(book, edit, output, backup=backup)
+    _inject(rewritten.target, result["values"])
+    return rewritten
+
+
+def _direct_references(wb, sheet: str) -> Optional[str]:
+    """The first cell or name outside *sheet* whose formula names *sheet* directly."""
+    bare = re.escape(sheet)
+    pattern = re.compile(r"(?:'" + re.escape(sheet.replace("'", "''")) + r"'|(?<![\w.'])" + bare + r")!",
+                         re.IGNORECASE)
+    for ws in wb.worksheets:
+        if ws.title == sheet:
+            continue
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("=") and pattern.search(c.value):
+                    return f"{ws.title}!{c.coordinate}"
+    for n, dn in wb.defined_names.items():
+        if dn.attr_text and pattern.search(dn.attr_text):
+            return f"the defined name {n}"
+    return None
+
+
+def remove_scenario(book, name: str, output=None, backup: bool = True):
+    """Remove scenario tab *name* from *book* and clear it from the Scenarios sheet's list.
+    Refuses a sheet that is not a scenario tab and a tab other cells refer to directly."""
+    from .safety import check_readable, rewrite_in_place
+    book = Path(book)
+    check_readable(book)
+    cached, snapshot = _cached_values(book)
+    tab = load_tab_spec()
+    result = {}
+
+    def scenario_tab(wb) -> str:
+        actual = next((s for s in wb.sheetnames if s.casefold() == name.casefold()), None)
+        if actual is None:
+            tabs = [ws.title for ws in wb.worksheets if _overrides_header_row(ws, tab) is not None]
+            raise WorkbookError(f"{book}: no scenario tab named {name!r} (scenario tabs: "
+                                f"{', '.join(tabs) or 'none'})")
+        if _overrides_header_row(wb[actual], tab) is None:
+            raise WorkbookError(f"{book}: sheet {actual!r} is not a scenario tab; refusing to remove it")
+        return actual
+
+    scenario_tab(snapshot)   # before the (slower) round-trip check
+
+    def edit(wb):
+        actual = scenario_tab(wb)
+        where = _direct_references(wb, actual)
+        if where:
+            raise WorkbookError(f"{book}: {where} refers to sheet {actual!r}; removing the tab "
+                                "would break that formula (change it first)")
+        index = wb.sheetnames.index(actual)
+        wb.remove(wb[actual])
+        fresh = set()
+        for s, r, c in _name_cells(wb):
+            if str(wb[s].cell(r, c).value or "").strip().casefold() == actual.casefold():
+                wb[s].cell(r, c).value = None
+                fresh.add((s, r, c))
+        wb.active = max(0, min(index - 1, len(wb.sheetnames) - 1))
+        for i, ws in enumerate(wb.worksheets):
+            ws.sheet_view.tabSelected = i == wb.index(wb.active)
+        result["values"] = _values_after_edit(wb, cached, fresh)
+
+    rewritten = rewrite_in_place(book, edit, output, backup=backup)
+    _inject(rewritten.target, result["values"])
+    return rewritten

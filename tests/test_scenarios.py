@@ -1,0 +1,367 @@
+"""Scenario tabs: build-time examples, `tokencost scenario add/list/remove`, the Scenarios
+sheet, a tab copied by hand, and LibreOffice's recalculation against the core.
+
+Two LibreOffice conversions for the module (the workbook after `scenario add`, and the
+hand-copied tab); tolerance: relative 1e-9 (``workbook_helpers.close``).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from tokencost.cli import main
+from tokencost.datasets import load_defaults
+from tokencost.errors import InputError, WorkbookError
+from tokencost.model import evaluate
+from tokencost.workbook.build import build
+from tokencost.workbook.formula import functions_used, tokenize
+from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
+from tokencost.workbook.udf_native import udf_names
+from tokencost.workbook.scenario import (_main_template, add_scenario, list_scenarios,
+                                         name_problem, prototype_layout, remove_scenario)
+
+from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
+
+EXAMPLES = {"subsidized_power": {"power_price_usd_per_kwh": 0.06},
+            "depreciation_5y": {"depreciation_years": 5.0}}
+ADDED = "mix"
+ADDED_OVERRIDES = {"power_price_usd_per_kwh": 0.05, "utilization": 0.8, "rd_usd_per_mtok": 3.0}
+UNIVERSAL_CONSTANTS = {0.0, 1.0, 12.0, 100.0, 1000.0, 3600.0, 1000000.0}
+
+#: (base block, column on the tab, core table, core column)
+OUTPUTS = [("Calc_GPU", "total_usd_per_month", "gpu_costs", "total_usd_per_month"),
+           ("Calc_GPU", "gpu_hour_usd", "gpu_costs", "gpu_hour_usd"),
+           ("Calc_Models", "cost_usd_per_mtok", "model_costs", "cost_usd_per_mtok"),
+           ("Calc_Prices", "markup", "markups", "markup"),
+           ("Calc_Subs", "profit_usd_per_month", "subscriptions", "profit_usd_per_month"),
+           ("Calc_Subs", "profit_with_rd_usd_per_month", "subscriptions",
+            "profit_with_rd_usd_per_month")]
+#: Scenarios sheet section header -> core table, column
+SECTIONS = {"Total per GPU-month": ("gpu_costs", "total_usd_per_month"),
+            "Per GPU-hour": ("gpu_costs", "gpu_hour_usd"),
+            "Cost per MTok, by model profile": ("model_costs", "cost_usd_per_mtok"),
+            "Markup (list price / cost)": ("markups", "markup"),
+            "Subscription profit at hardware cost": ("subscriptions", "profit_usd_per_month"),
+            "Subscription profit with R&D add-on": ("subscriptions", "profit_with_rd_usd_per_month")}
+
+
+def core(overrides=None):
+    return evaluate(load_defaults().with_overrides(overrides or {}))
+
+
+@pytest.fixture(scope="module")
+def proto():
+    return prototype_layout(_main_template())
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("scn") / "tokencost.xlsm", backup=False)
+
+
+@pytest.fixture(scope="module")
+def added(book, tmp_path_factory):
+    path = tmp_path_factory.mktemp("added") / "book.xlsm"
+    shutil.copy(book, path)
+    add_scenario(path, ADDED, ADDED_OVERRIDES)
+    return path
+
+
+@pytest.fixture(scope="module")
+def added_lo(added):
+    try:
+        soffice_path()
+    except LibreOfficeError as err:
+        pytest.fail(str(err))
+    return recalculated_values(added)
+
+
+def tab_column(get, sheet, proto, base, key, n):
+    """The first *n* slot values of column *key* of block *base* on scenario tab *sheet*."""
+    layout = proto.blocks[base]
+    col = layout.columns[key]
+    from openpyxl.utils import get_column_letter
+    return [get(sheet, f"{get_column_letter(col)}{layout.first_row + i}") for i in range(n)]
+
+
+def assert_tab_equals_core(get, sheet, proto, overrides):
+    res = core(overrides)
+    for base, key, table, column in OUTPUTS:
+        expected = list(getattr(res, table)[column])
+        got = tab_column(get, sheet, proto, base, key, len(expected))
+        assert all(close(a, b) for a, b in zip(got, expected)), (sheet, key, got, expected)
+
+
+def summary_columns(book_path, get):
+    """{section header: {scenario name or "Base": [values of active rows]}}."""
+    ws = load_workbook(book_path)["Scenarios"]
+    out = {}
+    for row in ws.iter_rows():
+        head = row[0].value
+        if isinstance(head, str) and head.split(" [")[0] in SECTIONS and row[1].value == "Base":
+            names = {"Base": 2}
+            names_row = int(re.search(r"\$(\d+)", ws.cell(row[0].row, 3).value).group(1))
+            for c in range(3, ws.max_column + 1):
+                name = ws.cell(names_row, c).value
+                if name:
+                    names[name] = c
+            section = {}
+            for name, c in names.items():
+                values, r = [], row[0].row + 1
+                while ws.cell(r, 1).value is not None:
+                    v = get("Scenarios", ws.cell(r, c).coordinate)
+                    if v not in ("", None):
+                        values.append(v)
+                    r += 1
+                section[name] = values
+            out[head.split(" [")[0]] = section
+    return out
+
+
+# ------------------------------------------------------------------ build time
+
+def test_build_ships_the_example_scenarios_with_core_values(book, proto):
+    wb = load_workbook(book)
+    names = wb.sheetnames
+    assert names.index("Scenarios") < names.index("subsidized_power") < names.index("depreciation_5y") \
+        < names.index("Checks")
+    values = cached_values(book)
+    get = lambda sheet, ref: values[(sheet, ref)]
+    for sheet, overrides in EXAMPLES.items():
+        assert_tab_equals_core(get, sheet, proto, overrides)
+    # the seed's subsidized-power figures: $1.88/GPU-hour, $1.31 and $0.21 per MTok
+    hour = tab_column(get, "subsidized_power", proto, "Calc_GPU", "gpu_hour_usd", 1)[0]
+    mtok = tab_column(get, "subsidized_power", proto, "Calc_Models", "cost_usd_per_mtok", 2)
+    assert (round(hour, 2), [round(x, 2) for x in mtok]) == (1.88, [1.31, 0.21])
+    five = tab_column(get, "depreciation_5y", proto, "Calc_GPU", "total_usd_per_month", 1)[0]
+    assert five == pytest.approx(1399.7633333 - 30000 / 36 + 30000 / 60, rel=1e-9)
+    summary = summary_columns(book, get)
+    for header, (table, column) in SECTIONS.items():
+        assert summary[header]["Base"] == pytest.approx(list(getattr(core(), table)[column]), rel=1e-9)
+        for sheet, overrides in EXAMPLES.items():
+            expected = list(getattr(core(overrides), table)[column])
+            assert summary[header][sheet] == pytest.approx(expected, rel=1e-9), (header, sheet)
+
+
+def test_scenario_formulas_are_copy_safe_and_indirect_stays_on_the_summary(book):
+    formulas = formula_cells(book)
+    for (sheet, ref), formula in formulas.items():
+        if sheet in EXAMPLES:
+            assert sheet.casefold() not in formula.casefold(), f"{sheet}!{ref} names its own tab"
+            # other sheets only through the input tables (structured references) or names
+            assert "!" not in formula, f"{sheet}!{ref}: {formula}"
+        if "INDIRECT" in functions_used(formula):
+            assert sheet == "Scenarios", f"INDIRECT outside the Scenarios sheet: {sheet}!{ref}"
+    assert sum(1 for (s, _), f in formulas.items() if s == "subsidized_power") > 300
+
+
+def test_one_formula_per_column_on_a_scenario_tab(book, proto):
+    ws = load_workbook(book)["depreciation_5y"]
+    for base, layout in proto.blocks.items():
+        for key, col in layout.columns.items():
+            shapes = set()
+            for r in range(layout.first_row, layout.first_row + layout.capacity):
+                shapes.add(re.sub(r"(?<![A-Z$])([A-Z]{1,3})(\d+)", r"\1R", ws.cell(r, col).value))
+            assert len(shapes) == 1, (base, key, shapes)
+
+
+def test_name_rules():
+    assert name_problem("power_0.06", ["Calc"]) is None
+    assert "31" in name_problem("x" * 32, [])
+    for bad in ("a/b", "a[b]", "a:b", "a*b", "a?b", "a\\b", "it's"):
+        assert "cannot contain" in name_problem(bad, []), bad
+    assert "already has a sheet named 'Calc'" in name_problem("CALC", ["Calc"])
+    assert name_problem("", []) == "a scenario needs a name"
+
+
+# ------------------------------------------------------------------ scenario add
+
+def test_add_keeps_every_cached_value_and_fills_the_new_ones(book, added, proto):
+    before, after = cached_values(book), cached_values(added)
+    assert formula_cells_without_value(added) == []
+    wb = load_workbook(added)
+    assert ADDED in wb.sheetnames
+    assert wb.sheetnames.index(ADDED) == wb.sheetnames.index("depreciation_5y") + 1
+    names_row = [c.value for c in wb["Scenarios"][9]]
+    assert names_row[2:5] == ["subsidized_power", "depreciation_5y", ADDED]
+    new_column = "E"   # the third scenario column of the Scenarios sheet
+    changed = [(k, before[k], after.get(k)) for k in before
+               if not close(before[k], after.get(k))
+               and not (k[0] == "Scenarios" and re.match(new_column + r"\d", k[1]))]
+    assert changed == []
+    get = lambda sheet, ref: after[(sheet, ref)]
+    assert_tab_equals_core(get, ADDED, proto, ADDED_OVERRIDES)
+    summary = summary_columns(added, get)
+    for header, (table, column) in SECTIONS.items():
+        expected = list(getattr(core(ADDED_OVERRIDES), table)[column])
+        assert summary[header][ADDED] == pytest.approx(expected, rel=1e-9), header
+    # new formulas: portable, no typed numbers, copy-safe
+    for (sheet, ref), formula in formula_cells(added).items():
+        if sheet == ADDED:
+            assert ADDED not in formula and "!" not in formula
+            assert {float(v) for k, v in tokenize(formula[1:]) if k == "number"} <= UNIVERSAL_CONSTANTS
+
+
+def test_add_keeps_a_backup_vba_and_names(book, added):
+    assert added.with_name(added.name + ".bak").read_bytes() == book.read_bytes()
+    with zipfile.ZipFile(book) as old, zipfile.ZipFile(added) as new:
+        assert old.read("xl/vbaProject.bin") == new.read("xl/vbaProject.bin")
+    assert set(load_workbook(book).defined_names) <= set(load_workbook(added).defined_names)
+
+
+def test_libreoffice_recalculates_the_added_scenario_like_the_core(added, added_lo, proto):
+    cached = cached_values(added)
+    mismatches, errors = [], []
+    for (sheet, ref), formula in formula_cells(added).items():
+        if functions_used(formula) & udf_names():
+            continue  # a Python function: LibreOffice shows #NAME? (test_workbook_functions.py)
+        lo = added_lo[sheet].get(ref)
+        if isinstance(lo, str) and lo.startswith("#"):
+            errors.append((sheet, ref, lo))
+        if not close(cached[(sheet, ref)], lo):
+            mismatches.append((sheet, ref, cached[(sheet, ref)], lo))
+    assert errors == [] and mismatches == []
+    get = lambda sheet, ref: added_lo[sheet].get(ref)
+    for sheet, overrides in {**EXAMPLES, ADDED: ADDED_OVERRIDES}.items():
+        assert_tab_equals_core(get, sheet, proto, overrides)
+    # H100 at $0.06/kWh: $1.88 per GPU-hour
+    assert round(tab_column(get, "subsidized_power", proto, "Calc_GPU", "gpu_hour_usd", 1)[0], 4) \
+        == round(core({"power_price_usd_per_kwh": 0.06}).gpu_costs["gpu_hour_usd"][0], 4)
+    assert added_lo["Checks"]["A2"] == "Master check: OK"
+
+
+def test_a_tab_copied_by_hand_works_once_named_on_the_summary(added, proto, tmp_path):
+    """Excel's Move or Copy keeps formula text as is; openpyxl's copy_worksheet does the same."""
+    path = tmp_path / "copied.xlsm"
+    wb = load_workbook(added, keep_vba=True)
+    copy = wb.copy_worksheet(wb["depreciation_5y"])
+    copy.title = "dep5y_tps_600"
+    header = next(r for r in range(1, 40) if copy.cell(r, 1).value == "input name")
+    rows = {copy.cell(r, 1).value: r for r in range(header + 1, header + 30)}
+    copy.cell(rows["tokens_per_s"], 2).value = 600
+    wb["Scenarios"]["F9"] = "dep5y_tps_600"
+    wb["Scenarios"]["G9"] = "no such tab"
+    wb.save(path)
+    values = recalculated_values(path)
+    get = lambda sheet, ref: values[sheet].get(ref)
+    overrides = {"depreciation_years": 5.0, "tokens_per_s": 600.0}
+    assert_tab_equals_core(get, "dep5y_tps_600", proto, overrides)
+    summary = summary_columns(path, get)
+    for header, (table, column) in SECTIONS.items():
+        expected = list(getattr(core(overrides), table)[column])
+        assert summary[header]["dep5y_tps_600"] == pytest.approx(expected, rel=1e-9), header
+        assert summary[header]["no such tab"] == []
+    assert values["Scenarios"]["F10"] == "OK" and values["Scenarios"]["G10"] == "not found"
+    assert values["Checks"]["A2"].startswith("Master check: 1 error")
+    listed = {s.name: s for s in list_scenarios(path)}
+    assert listed["dep5y_tps_600"].overrides == {"depreciation_years": 5, "tokens_per_s": 600}
+    assert listed["dep5y_tps_600"].in_summary
+
+
+# ------------------------------------------------------------------ list, remove, refusals
+
+def test_cli_list(added, capsys):
+    assert main(["scenario", "list", str(added), "--format", "json"]) == 0
+    import json
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [
+        {"scenario": "subsidized_power", "overrides": {"power_price_usd_per_kwh": 0.06},
+         "on_scenarios_sheet": True},
+        {"scenario": "depreciation_5y", "overrides": {"depreciation_years": 5},
+         "on_scenarios_sheet": True},
+        {"scenario": ADDED, "overrides": ADDED_OVERRIDES, "on_scenarios_sheet": True}]
+
+
+def test_cli_remove_restores_the_list_and_keeps_other_values(added, tmp_path, capsys):
+    path = tmp_path / "rm.xlsm"
+    shutil.copy(added, path)
+    before = cached_values(path)
+    assert main(["scenario", "remove", str(path), "--name", "MIX"]) == 0
+    assert "removed scenario tab" in capsys.readouterr().out
+    wb = load_workbook(path)
+    assert ADDED not in wb.sheetnames
+    assert wb["Scenarios"]["E9"].value is None
+    after = cached_values(path)
+    assert formula_cells_without_value(path) == []
+    changed = [k for k in after if not close(before.get(k), after[k])
+               and not (k[0] == "Scenarios" and k[1].startswith("E"))]
+    assert changed == []
+    assert all(after[k] in ("", None) for k in after if k[0] == "Scenarios"
+               and re.fullmatch(r"E(1[0-9]|[2-9]\d|\d{3})", k[1]))
+    assert [s.name for s in list_scenarios(path)] == list(EXAMPLES)
+
+
+def test_cli_add_with_output_leaves_the_book_alone(added, tmp_path, capsys):
+    path = tmp_path / "in.xlsm"
+    shutil.copy(added, path)
+    original = path.read_bytes()
+    out = tmp_path / "out.xlsm"
+    assert main(["scenario", "add", str(path), "--name", "pue_1.1", "--set", "pue=1.1",
+                 "--output", str(out)]) == 0
+    assert path.read_bytes() == original
+    assert not (tmp_path / "in.xlsm.bak").exists()
+    assert [s.name for s in list_scenarios(out)][-1] == "pue_1.1"
+    assert formula_cells_without_value(out) == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["add", "--name", "subsidized_POWER"], "already has a sheet named 'subsidized_power'"),
+    (["add", "--name", "a/b"], "cannot contain"),
+    (["add", "--name", "x" * 32], "at most 31"),
+    (["add", "--name", "x", "--set", "memory_gb=80"], "memory_gb is not used"),
+    (["add", "--name", "x", "--set", "no_such=1"], "no_such is not an input name"),
+    (["add", "--name", "x", "--set", "utilization=1.5"], "utilization must be in (0, 1]"),
+    (["add", "--name", "x", "--set", "pue=abc"], "pue must be a number"),
+    (["remove", "--name", "Calc"], "'Calc' is not a scenario tab"),
+    (["remove", "--name", "nope"], "no scenario tab named 'nope'"),
+])
+def test_cli_refusals_are_one_line_and_change_nothing(added, tmp_path, capsys, argv, message):
+    path = tmp_path / "book.xlsm"
+    shutil.copy(added, path)
+    original = path.read_bytes()
+    action, rest = argv[0], argv[1:]
+    assert main(["scenario", action, str(path)] + rest) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert path.read_bytes() == original
+    assert not (tmp_path / "book.xlsm.bak").exists()
+
+
+def test_remove_refuses_a_tab_another_formula_uses(added, tmp_path):
+    path = tmp_path / "ref.xlsm"
+    wb = load_workbook(added, keep_vba=True)
+    wb["Outputs"]["Z1"] = "='depreciation_5y'!B12*1"
+    wb.save(path)
+    with pytest.raises(WorkbookError, match=r"Outputs!Z1 refers to sheet 'depreciation_5y'"):
+        remove_scenario(path, "depreciation_5y")
+
+
+def test_the_summary_is_full_at_eight(added, tmp_path):
+    path = tmp_path / "full.xlsm"
+    wb = load_workbook(added, keep_vba=True)
+    for col in "FGHIJ":   # an analyst's names of tabs to come
+        wb["Scenarios"][f"{col}9"] = f"planned_{col}"
+    wb.save(path)
+    original = path.read_bytes()
+    with pytest.raises(WorkbookError, match="lists 8 scenarios, its maximum"):
+        add_scenario(path, "s9", {})
+    with pytest.raises(InputError):
+        add_scenario(path, "s9", {"gpus": 2})
+    assert path.read_bytes() == original
+
+
+def test_add_refuses_a_workbook_whose_shapes_a_rewrite_would_lose(book, tmp_path, capsys):
+    from fixtures_safety import with_text_box
+    path = with_text_box(book, tmp_path / "shapes.xlsm")
+    original = path.read_bytes()
+    assert main(["scenario", "add", str(path), "--name", "x", "--set", "pue=1.2"]) == 2
+    assert "would lose 1 shape or text box" in capsys.readouterr().err
+    assert path.read_bytes() == original
+    out = tmp_path / "new.xlsm"   # to another file: allowed, with a warning per lost item
+    assert main(["scenario", "add", str(path), "--name", "x", "--output", str(out)]) == 0
+    assert "does not contain" in capsys.readouterr().err
+    assert path.read_bytes() == original and formula_cells_without_value(out) == []

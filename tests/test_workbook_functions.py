@@ -1,0 +1,193 @@
+"""The Functions sheet and the UDF -> native formula translation.
+
+Parity, three ways: for each Python function (UDF), its value on the sheet's
+example arguments (called as xlwings would), the native formula beside it as
+LibreOffice recalculates it, and the core all agree (rel 1e-9: LibreOffice
+stores 15 significant digits). The UDF cells themselves cannot run in
+LibreOffice (it shows #NAME?, which the test also checks, so nothing here is
+faked); their cached value is the Python function's own result.
+"""
+from __future__ import annotations
+
+import math
+import zipfile
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from tokencost import core, udfs
+from tokencost.udf_support import xlwings_call
+from tokencost.workbook.build import build
+from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used
+from tokencost.workbook.libreoffice import recalc_in_place, recalculated_values
+from tokencost.workbook.udf_native import expand, native_formula, native_templates, udf_names
+
+from workbook_helpers import cached_values, close
+
+#: the core value of each function with a native formula, written out independently of udfs.py
+CORE = {
+    "COST_PER_MTOK": core.cost_per_mtok,
+    "MARKUP": core.markup,
+    "GROSS_MARGIN": core.gross_margin,
+    "GPU_MONTHLY_COST": core.gpu_monthly_cost_usd,
+    "GPU_HOUR_COST": core.gpu_hour_usd,
+    "TOKENS_PER_HOUR": core.tokens_per_hour,
+    "IMPLIED_TPS": core.implied_tokens_per_s,
+    "BREAKEVEN_PRICE": core.breakeven_price,
+    "SUBSCRIPTION_MARGIN": lambda *a: core.subscription_economics(*a)["profit_with_rd_usd_per_month"],
+    "COST_FLOOR_PER_MTOK": core.cost_floor_usd_per_mtok,
+    "FLEET_PROFIT": lambda *a: core.fleet_pnl(*a)["gross_profit_usd"],
+    "FLEET_MARGIN": lambda *a: core.fleet_pnl(*a)["cost_profit_margin"],
+}
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("functions") / "tokencost.xlsm", backup=False)
+
+
+@pytest.fixture(scope="module")
+def recalculated(book):
+    return recalculated_values(book)
+
+
+def _blocks(path):
+    """{function name: (argument cells, UDF cell, native cell or None)} read from the sheet."""
+    ws = load_workbook(path)["Functions"]
+    out, name, args = {}, None, []
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        label, value = row[0].value, row[1]
+        if label in udf_names():
+            name, args, udf_cell = label, [], None
+        elif name and label == "Python function (add-in)":
+            udf_cell = value.coordinate
+        elif name and label == "Native formula":
+            native = value.coordinate if isinstance(value.value, str) and value.value.startswith("=") else None
+            out[name] = (args, udf_cell, native)
+            name = None
+        elif name and label:
+            args.append(value.coordinate)
+    return out
+
+
+def test_every_function_has_an_example_block_with_a_native_formula_where_one_exists(book):
+    blocks = _blocks(book)
+    assert list(blocks) == [spec.name for spec in udfs.UDF_SPECS]
+    ws = load_workbook(book)["Functions"]
+    for spec in udfs.UDF_SPECS:
+        args, udf_cell, native = blocks[spec.name]
+        assert len(args) == len(spec.args)
+        assert ws[udf_cell].value == f"={spec.name}({','.join(args)})"
+        assert (native is None) == (spec.name not in native_templates()), spec.name
+        if native:
+            assert functions_used(ws[native].value) <= PORTABLE_FUNCTIONS
+        for a, v in zip(args, spec.example):     # the example values are the input cells
+            assert ws[a].value == v if not isinstance(v, float) else close(ws[a].value, v, rel=1e-14)
+    assert set(native_templates()) == set(CORE)
+
+
+def test_udf_cells_cache_the_python_result_which_equals_the_native_formula(book):
+    cached = cached_values(book)
+    for spec in udfs.UDF_SPECS:
+        args, udf_cell, native = _blocks(book)[spec.name]
+        expected = xlwings_call(getattr(udfs, spec.name), *spec.example)[0][0]
+        assert cached[("Functions", udf_cell)] == expected, spec.name
+        if native:
+            assert close(cached[("Functions", native)], expected, rel=1e-12), spec.name
+            assert close(expected, CORE[spec.name](*spec.example), rel=1e-12), spec.name
+
+
+def test_libreoffice_native_formulas_equal_the_udfs_and_the_core(book, recalculated):
+    values = recalculated["Functions"]
+    checked = 0
+    for spec in udfs.UDF_SPECS:
+        args, udf_cell, native = _blocks(book)[spec.name]
+        assert values[udf_cell] == "#NAME?"   # LibreOffice cannot run Python: nothing is faked
+        if native is None:
+            continue
+        example = [values[a] for a in args]   # the arguments as LibreOffice read them
+        udf_value = xlwings_call(getattr(udfs, spec.name), *example)[0][0]
+        assert close(values[native], udf_value), spec.name
+        assert close(values[native], CORE[spec.name](*example)), spec.name
+        checked += 1
+    assert checked == len(CORE)
+
+
+def test_catalog_functions_cache_the_bound_and_the_gpu_count(book):
+    from tokencost.physics_checks import bound
+    cached = cached_values(book)
+    blocks = _blocks(book)
+    assert cached[("Functions", blocks["DECODE_TPS_BOUND"][1])] == bound(
+        "H100", "dense-70b")["tokens_per_s_per_gpu_bound"]
+    assert cached[("Functions", blocks["MIN_GPUS"][1])] == 4.0   # the seed's MoE on H100s
+
+
+# --------------------------------------------------------------------------- translation
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=COST_PER_MTOK(A1,B1)", "=(A1/(B1*3600*1/1000000))"),
+    ("=2*_xludf.MARKUP(C3,COST_PER_MTOK(A1,B1,C1))+1",
+     "=2*(C3/((A1/(B1*3600*IF(ISBLANK(C1),1,C1)/1000000))))+1"),
+    ("=IF(A1>0,BREAKEVEN_PRICE(A1),0)", "=IF(A1>0,(A1/(1-0)),0)"),
+    ("=MARKUP(A1+1,B1)", "=((A1+1)/B1)"),
+    ("=SUM(A1:A3)", "=SUM(A1:A3)"),                        # no UDF: unchanged
+    ("=COST_PER_MTOK(A1:A3,B1)", None),                    # a range: the UDF returns an array
+    ("=MARKUP(Prices[price_usd_per_mtok],B1)", None),
+    ('=MIN_GPUS("H100","dense-70b")', None),              # catalog function: no native form
+    ("=COST_PER_MTOK(A1)", None),                          # a required argument is missing
+])
+def test_native_formula_rewrites_calls(formula, expected):
+    assert native_formula(formula) == expected
+
+
+def test_expand_uses_defaults_for_missing_optionals():
+    assert expand("GPU_HOUR_COST", ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]) == (
+        "(-PMT(0/12,A2*12,A1)+A3+A4/1000*A5*730*A6+A7)/730")
+    assert expand("DECODE_TPS_BOUND", ['"H100"', '"dense-70b"']) is None
+
+
+def test_translated_formulas_compute_the_udf_values_in_libreoffice(tmp_path):
+    """Each function called on cells (one optional argument left blank, one omitted),
+    translated, then recalculated by LibreOffice, equals the UDF on the same cells."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "T"
+    expected = {}
+    for r, spec in enumerate((s for s in udfs.UDF_SPECS if s.name in CORE), start=1):
+        values = list(spec.example)
+        for c, v in enumerate(values, start=2):
+            ws.cell(r, c, v)
+        refs = [ws.cell(r, c).coordinate for c in range(2, 2 + len(values))]
+        handed = list(values)
+        if spec.defaults:                           # leave the last optional argument blank
+            ws.cell(r, 1 + len(values)).value = None
+            handed[-1] = None
+        ws.cell(r, 1, native_formula(f"={spec.name}({','.join(refs)})"))
+        expected[f"A{r}"] = (spec.name, xlwings_call(getattr(udfs, spec.name), *handed)[0][0])
+    path = tmp_path / "translated.xlsx"
+    wb.save(path)
+    values = recalculated_values(path)["T"]
+    for ref, (name, value) in expected.items():
+        assert close(values[ref], value), name
+
+
+def test_recalc_values_udf_cells_through_their_native_formulas(book, tmp_path):
+    copy = tmp_path / "copy.xlsm"
+    wb = load_workbook(book, keep_vba=True)
+    ws = wb["Functions"]
+    args, udf_cell, native = _blocks(book)["COST_PER_MTOK"]
+    ws[args[1]] = 800                                   # twice the throughput: half the cost
+    wb.save(copy)                                       # openpyxl drops every cached value
+    recalc_in_place(copy, backup=False)
+    cached = cached_values(copy)
+    half = udfs.COST_PER_MTOK(float(ws[args[0]].value), 800.0)
+    assert close(cached[("Functions", udf_cell)], half)
+    assert close(cached[("Functions", native)], half)
+    with zipfile.ZipFile(copy) as zf:                  # the formula itself is kept
+        assert "COST_PER_MTOK(" in zf.read(_sheet_part(copy, "Functions")).decode()
+
+
+def _sheet_part(path, sheet):
+    from tokencost.workbook.cached import sheet_parts
+    with zipfile.ZipFile(path) as zf:
+        return sheet_parts(zf)[sheet]
