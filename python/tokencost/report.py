@@ -1,7 +1,6 @@
 """The seed's tables as report sections (orchestration over :mod:`tokencost.model`)."""
 from __future__ import annotations
 
-from typing import Mapping
 
 import pandas as pd
 

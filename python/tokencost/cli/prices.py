@@ -26,15 +26,28 @@ def register(sub):
                     "per-token output price (images, audio) are skipped and counted; malformed "
                     "entries are reported on stderr naming the key and field, and make the exit "
                     "code 1 (the good rows are still printed). No network access: you supply "
-                    "the file. Appending to a workbook's Prices table (--workbook) is not "
-                    "available yet.",
+                    "the file. With --workbook BOOK the rows are appended to BOOK's Prices "
+                    "table instead (each compared against --cost-basis PROFILE; models already "
+                    "in the table are left alone), atomically with a BOOK.bak, refusing a "
+                    "workbook whose other parts a rewrite would lose.",
         epilog="Examples:\n"
                "  tokencost prices import model_prices_and_context_window.json --mode chat\n"
-               "  tokencost prices import catalog.json --format csv > imported_prices.csv",
+               "  tokencost prices import catalog.json --format csv > imported_prices.csv\n"
+               "  tokencost prices import catalog.json --mode chat --workbook tokencost.xlsm "
+               "--cost-basis dense-70b",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     imp.add_argument("file", type=Path, metavar="FILE.json", help="the catalog file")
     imp.add_argument("--mode", action="append", default=[], metavar="MODE",
                      help="keep only entries of this mode, e.g. chat (repeatable; default: all)")
+    imp.add_argument("--workbook", type=Path, metavar="BOOK",
+                     help="append the rows to this workbook's Prices table")
+    imp.add_argument("--cost-basis", metavar="PROFILE",
+                     help="with --workbook: the model profile (Models table) the imported prices "
+                          "are compared against")
+    imp.add_argument("--output", type=Path, metavar="NEW",
+                     help="with --workbook: write the result to NEW and leave BOOK untouched")
+    imp.add_argument("--no-backup", action="store_true",
+                     help="with --workbook: do not keep BOOK.bak")
     add_format(imp)
     imp.set_defaults(func=run_import)
     p.set_defaults(func=lambda args: _usage(p))
@@ -49,6 +62,11 @@ def run_import(args) -> int:
     from ..pricecatalog import import_file
     from ..render import render_sections, to_jsonable
     result = import_file(args.file, modes=args.mode or None)
+    if args.workbook is not None:
+        return _into_workbook(args, result)
+    if args.cost_basis or args.output or args.no_backup:
+        from ..errors import InputError
+        raise InputError("--cost-basis/--output/--no-backup", "these options need --workbook BOOK")
     summary = (f"imported: {len(result.rows)}, skipped: {result.skipped} "
                f"(not priced per token{' or other mode' if args.mode else ''}), "
                f"bad rows: {len(result.problems)}")
@@ -64,4 +82,29 @@ def run_import(args) -> int:
     for problem in result.problems:
         print(f"tokencost prices import: {args.file.name}: {problem}", file=sys.stderr)
     print(f"tokencost prices import: {summary}", file=sys.stderr)
+    return 1 if result.problems else 0
+
+
+def _into_workbook(args, result) -> int:
+    from ..errors import InputError
+    from ..workbook.import_prices import append_prices
+    if not args.cost_basis:
+        raise InputError("--cost-basis", "--workbook needs --cost-basis PROFILE: the model profile "
+                                         "the imported prices are compared against")
+    done = append_prices(args.workbook, result.rows, args.cost_basis, output=args.output,
+                         backup=not args.no_backup)
+    for problem in result.problems:
+        print(f"tokencost prices import: {args.file.name}: {problem} (not imported)",
+              file=sys.stderr)
+    if done.appended:
+        print(f"appended {len(done.appended)} price row(s) to the Prices table of {done.target}"
+              + (f" (backup: {done.backup})" if done.backup else ""))
+    else:
+        print(f"nothing appended: {args.workbook} is unchanged")
+    if done.already_there:
+        print(f"left alone, already in the Prices table: {', '.join(done.already_there)}")
+    if done.master_check:
+        print(f"warning: the workbook's Checks sheet now counts {done.master_check:g} error(s) "
+              "(e.g. more prices than the calculation block holds); see its Checks sheet",
+              file=sys.stderr)
     return 1 if result.problems else 0

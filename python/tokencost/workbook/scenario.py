@@ -23,17 +23,15 @@ form in Excel 2010 and LibreOffice 7.4.
 The same writer (:func:`write_tab`) lays out a tab at build time (``[workbook]
 scenarios`` of the template) and for ``tokencost scenario add`` on an
 existing workbook; there the new cells' cached values are computed by
-:class:`_Incremental`, which keeps every other cell's cached value as it is
+:class:`IncrementalEvaluator`, which keeps every other cell's cached value as it is
 and recomputes only the cells that depend on what changed.
 """
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
@@ -45,7 +43,7 @@ from ..schema import overridable_inputs
 from .build import (TEMPLATES_DIR, BlockLayout, BuildState, TemplateError, _input_validation,
                     _number_format, _put, _register_styles, _resolve, _sheet_ref, _write_header,
                     _write_slots)
-from .formula import Evaluator, FormulaError, Ref, XLError, _a1
+from .refresh import cached_cell_values, store_cached_values, values_after_edit
 from .spec import Block, GridCell, Sheet, Template
 
 TAB_FILE = TEMPLATES_DIR / "parts" / "scenario_tab.toml"
@@ -441,129 +439,6 @@ def list_scenarios(book) -> list[ScenarioInfo]:
     return out
 
 
-def _plain_cached(value, data_type):
-    if data_type == "e" and isinstance(value, str):
-        return XLError(value)
-    if isinstance(value, (datetime, date, time, timedelta)):
-        from openpyxl.utils.datetime import to_excel
-        return float(to_excel(value))
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _cached_values(book) -> tuple[dict, object]:
-    """({(sheet, row, col): cached value} of every cell as the file stores them, and the
-    workbook loaded with ``data_only`` (for checks made before anything is written)."""
-    from openpyxl import load_workbook
-    wb = load_workbook(book, data_only=True)
-    return {(ws.title, c.row, c.column): _plain_cached(c.value, c.data_type)
-            for ws in wb.worksheets for row in ws.iter_rows() for c in row
-            if c.value is not None}, wb
-
-
-class _Incremental(Evaluator):
-    """Evaluate a changed workbook, keeping the cached value of every cell that does not
-    depend on a change.
-
-    A cell is *tainted* when it is new or changed (``fresh``) or when its evaluation read a
-    tainted cell (INDIRECT included: the dependency is followed as evaluated). A formula
-    cell that is not tainted keeps the value the file cached, even when a recomputation
-    would differ (a workbook whose inputs were edited without recalculation stays as the
-    analyst saved it).
-    """
-
-    def __init__(self, cells, tables, names, cached, fresh):
-        super().__init__(cells, tables, names)
-        self.cached = cached
-        self.fresh = set(fresh)
-        self.tainted: set = set()
-        self._frames: list = []
-
-    def value(self, sheet, row, col):
-        key = (sheet, row, col)
-        if key not in self.cache:
-            raw = self.cells.get(key)
-            if isinstance(raw, str) and raw.startswith("="):
-                if key in self._busy:
-                    raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
-                self._busy.add(key)
-                self._frames.append(False)
-                failed = None
-                try:
-                    result = self._scalar(self.eval(self._ast(raw), sheet))
-                except FormulaError as err:
-                    failed = err
-                finally:
-                    self._busy.discard(key)
-                    tainted = self._frames.pop() or key in self.fresh
-                if failed is not None:
-                    if key in self.fresh:
-                        raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {failed}") from None
-                    result, tainted = self.cached.get(key), False   # cannot tell: keep it
-                elif not tainted:
-                    result = self.cached.get(key)
-            else:
-                result, tainted = raw, key in self.fresh
-            self.cache[key] = result
-            if tainted:
-                self.tainted.add(key)
-        if key in self.tainted and self._frames:
-            self._frames[-1] = True
-        return self.cache[key]
-
-
-def _workbook_model(wb, cached):
-    """(cells, formula keys, tables, names) of an openpyxl workbook for the evaluator."""
-    cells, formulas = {}, []
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                v = c.value
-                if v is None:
-                    continue
-                key = (ws.title, c.row, c.column)
-                if isinstance(v, str) and v.startswith("="):
-                    formulas.append(key)
-                elif isinstance(v, bool) or isinstance(v, (str, float)):
-                    pass
-                elif isinstance(v, int):
-                    v = float(v)
-                else:   # array formulas, dates ...: their cached value
-                    v = cached.get(key)
-                cells[key] = v
-    tables = {}
-    for ws in wb.worksheets:
-        for t in ws.tables.values():
-            c1, r1, c2, r2 = range_boundaries(t.ref)
-            columns = [tc.name for tc in t.tableColumns] or [
-                str(ws.cell(r1, c).value) for c in range(c1, c2 + 1)]
-            tables[t.displayName] = (ws.title, Ref(ws.title, r1, c1, r2, c2), columns)
-    names = {n: dn.attr_text for n, dn in wb.defined_names.items() if dn.attr_text}
-    return cells, formulas, tables, names
-
-
-def _values_after_edit(wb, cached, fresh) -> dict:
-    """{(sheet, "B7"): cached value} for every formula cell of the edited workbook."""
-    cells, formulas, tables, names = _workbook_model(wb, cached)
-    ev = _Incremental(cells, tables, names, cached, fresh)
-    for key in sorted(formulas, key=lambda k: k not in ev.fresh):   # new cells first: errors surface
-        ev.value(*key)
-    return {(s, f"{get_column_letter(c)}{r}"): ev.cache.get((s, r, c)) for s, r, c in formulas}
-
-
-def _inject(target: Path, values: dict) -> None:
-    """Store *values* as the formula cells' cached values, atomically (no second backup)."""
-    from .build import write_atomic
-    from .cached import inject_cached_values
-
-    def save(tmp):
-        shutil.copyfile(target, tmp)
-        inject_cached_values(tmp, lambda sheet, ref: values.get((sheet, ref)))
-
-    write_atomic(save, target, backup=False)
-
-
 def _tab_insert_index(wb, tab: TabSpec) -> int:
     names = wb.sheetnames
     last = None
@@ -646,7 +521,7 @@ def add_scenario(book, name: str, overrides: Mapping[str, float], output=None, b
     template = template or _main_template()
     overrides = _validated_overrides(overrides, template)
     check_readable(book)
-    cached, snapshot = _cached_values(book)
+    cached, snapshot = cached_cell_values(book)
     tab = load_tab_spec()
     result = {}
     _check_new_name(book, name, snapshot)   # before the (slower) round-trip check
@@ -676,10 +551,10 @@ def add_scenario(book, name: str, overrides: Mapping[str, float], output=None, b
             s, r, c = free[0]
             wb[s].cell(r, c).value = name
             fresh.add((s, r, c))
-        result["values"] = _values_after_edit(wb, cached, fresh)
+        result["values"] = values_after_edit(wb, cached, fresh)
 
     rewritten = rewrite_in_place(book, edit, output, backup=backup)
-    _inject(rewritten.target, result["values"])
+    store_cached_values(rewritten.target, result["values"])
     return rewritten
 
 
@@ -707,7 +582,7 @@ def remove_scenario(book, name: str, output=None, backup: bool = True):
     from .safety import check_readable, rewrite_in_place
     book = Path(book)
     check_readable(book)
-    cached, snapshot = _cached_values(book)
+    cached, snapshot = cached_cell_values(book)
     tab = load_tab_spec()
     result = {}
 
@@ -739,8 +614,8 @@ def remove_scenario(book, name: str, output=None, backup: bool = True):
         wb.active = max(0, min(index - 1, len(wb.sheetnames) - 1))
         for i, ws in enumerate(wb.worksheets):
             ws.sheet_view.tabSelected = i == wb.index(wb.active)
-        result["values"] = _values_after_edit(wb, cached, fresh)
+        result["values"] = values_after_edit(wb, cached, fresh)
 
     rewritten = rewrite_in_place(book, edit, output, backup=backup)
-    _inject(rewritten.target, result["values"])
+    store_cached_values(rewritten.target, result["values"])
     return rewritten

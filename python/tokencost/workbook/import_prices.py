@@ -1,0 +1,84 @@
+"""Append imported list prices to a workbook's Prices table, safely.
+
+The rows come from :func:`tokencost.pricecatalog.import_file` (a LiteLLM-format
+catalog). Each becomes a Prices row (provider, model, output price, the
+model profile it is compared against, source); models already in the table
+are left alone and reported. The write goes through
+:func:`tokencost.workbook.safety.rewrite_in_place` (refuses to lose parts,
+atomic, ``.bak``), and every formula gets its cached value back through
+:mod:`tokencost.workbook.refresh` (only the cells that depend on the new rows
+are recomputed).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+
+from ..errors import InputError, WorkbookError
+
+
+@dataclass
+class PriceImport:
+    target: Path
+    backup: Optional[Path]
+    appended: list = field(default_factory=list)        # model names added
+    already_there: list = field(default_factory=list)   # model names skipped
+    master_check: Optional[float] = None                # errors on the Checks sheet after
+    lost: list = field(default_factory=list)            # parts a --output copy lacks
+
+
+def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
+                  backup: bool = True, on_loss=None) -> PriceImport:
+    """Append *prices* (rows of :func:`tokencost.pricecatalog.parse`) to the Prices
+    table of *book*, each compared against model profile *cost_basis*."""
+    from .read import read_book
+    from .refresh import cached_cell_values, store_cached_values, values_after_edit
+    from .safety import rewrite_in_place
+    from .tables import append_rows
+
+    book = Path(book)
+    tables = read_book(book)
+    for name in ("Prices", "Models"):
+        if name in tables.missing:
+            raise WorkbookError(f"{book}: no Excel Table named {name}; prices are appended to the "
+                                "Prices table of a tokencost workbook")
+    profiles = {str(m).strip().casefold(): str(m).strip()
+                for m in tables.raw["Models"]["model"].dropna()}
+    if cost_basis.strip().casefold() not in profiles:
+        raise InputError("--cost-basis", f"--cost-basis must be a model profile of {book.name} "
+                                         f"(Models table): {', '.join(profiles.values())}; "
+                                         f"got {cost_basis!r}")
+    basis = profiles[cost_basis.strip().casefold()]
+    present = {str(m).strip().casefold() for m in tables.raw["Prices"]["model"].dropna()}
+    rows, skipped = [], []
+    for rec in prices.to_dict("records"):
+        if rec["model"].casefold() in present:
+            skipped.append(rec["model"])
+            continue
+        present.add(rec["model"].casefold())
+        rows.append({"provider": rec["provider"], "model": rec["model"],
+                     "price_usd_per_mtok": float(rec["price_usd_per_mtok"]),
+                     "cost_basis": basis, "source": rec["source"]})
+    result = PriceImport(book, None, [r["model"] for r in rows], skipped)
+    if not rows:
+        return result
+    cached, _ = cached_cell_values(book)
+    edited = {}
+
+    def edit(wb):
+        fresh = append_rows(wb, "Prices", rows)
+        edited["values"] = values_after_edit(wb, cached, fresh, changed_tables=["Prices"])
+        name = wb.defined_names.get("Master_Check")
+        edited["master"] = name.attr_text if name is not None else None
+
+    done = rewrite_in_place(book, edit, output=output, backup=backup, on_loss=on_loss)
+    store_cached_values(done.target, edited["values"])
+    result.target, result.backup, result.lost = done.target, done.backup, list(done.lost)
+    if edited["master"]:
+        sheet, _, cell = edited["master"].rpartition("!")
+        value = edited["values"].get((sheet.strip("'"), cell.replace("$", "")))
+        result.master_check = float(value) if isinstance(value, (int, float)) else None
+    return result

@@ -1,0 +1,165 @@
+"""Cached values after an openpyxl edit of an analyst's workbook.
+
+openpyxl drops every formula's cached value when it saves. After a command
+edits a workbook (a scenario tab added, price rows appended), these functions
+give every formula cell its value again without a spreadsheet engine:
+:class:`IncrementalEvaluator` recomputes only the cells that depend on what
+changed (new or edited cells, followed through the formulas as they are
+evaluated, INDIRECT included) and keeps the value the file had cached for
+every other cell, so a workbook saved without recalculation stays as the
+analyst saved it. A cell the evaluator cannot compute (a function outside the
+portable subset) keeps its old value; a new cell it cannot compute is an error.
+
+Use::
+
+    cached, _ = cached_cell_values(book)            # before the edit
+    ... edit the openpyxl workbook wb, collecting the changed cells in fresh ...
+    values = values_after_edit(wb, cached, fresh)
+    ... save wb (safety.rewrite_in_place) ...
+    store_cached_values(target, values)
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+
+from .formula import Evaluator, FormulaError, Ref, XLError, _a1
+
+
+def plain_cached(value, data_type):
+    if data_type == "e" and isinstance(value, str):
+        return XLError(value)
+    if isinstance(value, (datetime, date, time, timedelta)):
+        from openpyxl.utils.datetime import to_excel
+        return float(to_excel(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def cached_cell_values(book) -> tuple[dict, object]:
+    """({(sheet, row, col): cached value} of every cell as the file stores them, and the
+    workbook loaded with ``data_only`` (for checks made before anything is written)."""
+    from openpyxl import load_workbook
+    wb = load_workbook(book, data_only=True)
+    return {(ws.title, c.row, c.column): plain_cached(c.value, c.data_type)
+            for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if c.value is not None}, wb
+
+
+class IncrementalEvaluator(Evaluator):
+    """Evaluate a changed workbook, keeping the cached value of every cell that does not
+    depend on a change.
+
+    A cell is *tainted* when it is new or changed (``fresh``) or when its evaluation read a
+    tainted cell (INDIRECT included: the dependency is followed as evaluated). A formula
+    cell that is not tainted keeps the value the file cached, even when a recomputation
+    would differ (a workbook whose inputs were edited without recalculation stays as the
+    analyst saved it).
+    """
+
+    def __init__(self, cells, tables, names, cached, fresh):
+        super().__init__(cells, tables, names)
+        self.cached = cached
+        self.fresh = set(fresh)
+        self.tainted: set = set()
+        self._frames: list = []
+
+    def value(self, sheet, row, col):
+        key = (sheet, row, col)
+        if key not in self.cache:
+            raw = self.cells.get(key)
+            if isinstance(raw, str) and raw.startswith("="):
+                if key in self._busy:
+                    raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
+                self._busy.add(key)
+                self._frames.append(False)
+                failed = None
+                try:
+                    result = self._scalar(self.eval(self._ast(raw), sheet))
+                except FormulaError as err:
+                    failed = err
+                finally:
+                    self._busy.discard(key)
+                    tainted = self._frames.pop() or key in self.fresh
+                if failed is not None:
+                    if key in self.fresh:
+                        raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {failed}") from None
+                    result, tainted = self.cached.get(key), False   # cannot tell: keep it
+                elif not tainted:
+                    result = self.cached.get(key)
+            else:
+                result, tainted = raw, key in self.fresh
+            self.cache[key] = result
+            if tainted:
+                self.tainted.add(key)
+        if key in self.tainted and self._frames:
+            self._frames[-1] = True
+        return self.cache[key]
+
+
+def workbook_model(wb, cached):
+    """(cells, formula keys, tables, names) of an openpyxl workbook for the evaluator."""
+    cells, formulas = {}, []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is None:
+                    continue
+                key = (ws.title, c.row, c.column)
+                if isinstance(v, str) and v.startswith("="):
+                    formulas.append(key)
+                elif isinstance(v, bool) or isinstance(v, (str, float)):
+                    pass
+                elif isinstance(v, int):
+                    v = float(v)
+                else:   # array formulas, dates ...: their cached value
+                    v = cached.get(key)
+                cells[key] = v
+    tables = {}
+    for ws in wb.worksheets:
+        for t in ws.tables.values():
+            c1, r1, c2, r2 = range_boundaries(t.ref)
+            columns = [tc.name for tc in t.tableColumns] or [
+                str(ws.cell(r1, c).value) for c in range(c1, c2 + 1)]
+            tables[t.displayName] = (ws.title, Ref(ws.title, r1, c1, r2, c2), columns)
+    names = {n: dn.attr_text for n, dn in wb.defined_names.items() if dn.attr_text}
+    return cells, formulas, tables, names
+
+
+def values_after_edit(wb, cached, fresh, changed_tables=()) -> dict:
+    """{(sheet, "B7"): cached value} for every formula cell of the edited workbook.
+
+    *fresh*: the ``(sheet, row, col)`` keys of the cells the edit wrote.
+    *changed_tables*: names of Excel Tables whose range the edit changed (rows
+    added): a formula that names such a table (``ROWS(Prices[model])``)
+    depends on its size, not only on cells it reads, so it is recomputed.
+    """
+    cells, formulas, tables, names = workbook_model(wb, cached)
+    fresh = set(fresh)
+    if changed_tables:
+        pattern = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in changed_tables)
+                             + r")\[", re.I)
+        fresh.update(key for key in formulas if pattern.search(cells[key]))
+    ev = IncrementalEvaluator(cells, tables, names, cached, fresh)
+    for key in sorted(formulas, key=lambda k: k not in ev.fresh):   # new cells first: errors surface
+        ev.value(*key)
+    return {(s, f"{get_column_letter(c)}{r}"): ev.cache.get((s, r, c)) for s, r, c in formulas}
+
+
+def store_cached_values(target: Path, values: dict) -> None:
+    """Store *values* as the formula cells' cached values, atomically (no second backup)."""
+    from .build import write_atomic
+    from .cached import inject_cached_values
+
+    def save(tmp):
+        shutil.copyfile(target, tmp)
+        inject_cached_values(tmp, lambda sheet, ref: values.get((sheet, ref)))
+
+    write_atomic(save, target, backup=False)
