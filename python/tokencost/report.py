@@ -1,7 +1,6 @@
 """The seed's tables as report sections (orchestration over :mod:`tokencost.model`)."""
 from __future__ import annotations
 
-
 import pandas as pd
 
 from .inputs import Inputs, variant_overrides
