@@ -31,7 +31,7 @@ from tokencost.workbook.cached import inject_cached_values
 from tokencost.workbook.export import (_udf_call, classify_formula, export, format_number,
                                        output_sheets, read_output_tables, strip_udf_prefixes,
                                        udf_names)
-from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
+from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
 
@@ -41,11 +41,8 @@ UDF_NAME = re.compile(r"(?<![\w.])(?:_xludf\.|_xll\.)?(" + "|".join(udf_names())
 
 
 @pytest.fixture(scope="module", autouse=True)
-def libreoffice():
-    try:
-        return soffice_path()
-    except LibreOfficeError as err:
-        pytest.fail(str(err))
+def _needs_libreoffice(libreoffice):
+    """Every test here needs LibreOffice (fails, never skips, without it)."""
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,7 +17,6 @@ from tokencost.cli import main
 from tokencost.datasets import load_defaults
 from tokencost.errors import InputError, WorkbookError
 from tokencost.model import evaluate
-from tokencost.workbook.build import build
 from tokencost.workbook.formula import functions_used, tokenize
 from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
 from tokencost.workbook.udf_native import udf_names
@@ -59,8 +58,8 @@ def proto():
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("scn") / "tokencost.xlsm", backup=False)
+def book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")

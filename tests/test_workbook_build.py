@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -23,8 +22,8 @@ UNIVERSAL_CONSTANTS = {0.0, 1.0, 12.0, 100.0, 1000.0, 3600.0, 1000000.0}
 
 
 @pytest.fixture(scope="module")
-def main_book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("wb") / "tokencost.xlsm", backup=False)
+def main_book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")

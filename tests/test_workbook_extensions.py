@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from tokencost.datasets import DATA_DIR, load_defaults
 from tokencost.deployment import fleet, power_budget, rent_vs_own, token_mix
 from tokencost.reference_tables import read_catalog
-from tokencost.workbook.build import TEMPLATES_DIR, build
-from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
+from tokencost.workbook.build import TEMPLATES_DIR
+from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import cached_values, close, formula_cells
 
@@ -132,16 +132,13 @@ def check_against_core(wb, values, inputs, model, rent_util, mix_overrides, powe
 # --------------------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module", autouse=True)
-def libreoffice():
-    try:
-        return soffice_path()
-    except LibreOfficeError as err:
-        pytest.fail(str(err))
+def _needs_libreoffice(libreoffice):
+    """Every test here needs LibreOffice (fails, never skips, without it)."""
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("ext") / "tokencost.xlsm", backup=False)
+def book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +152,8 @@ def cached(book):
 
 
 @pytest.fixture(scope="module")
-def recalculated(book):
-    return recalculated_values(book)
+def recalculated(built_recalculated):
+    return built_recalculated
 
 
 DEFAULTS = dict(

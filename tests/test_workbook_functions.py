@@ -9,7 +9,6 @@ faked); their cached value is the Python function's own result.
 """
 from __future__ import annotations
 
-import math
 import zipfile
 
 import pytest
@@ -17,7 +16,6 @@ from openpyxl import Workbook, load_workbook
 
 from tokencost import core, udfs
 from tokencost.udf_support import xlwings_call
-from tokencost.workbook.build import build
 from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used
 from tokencost.workbook.libreoffice import recalc_in_place, recalculated_values
 from tokencost.workbook.udf_native import expand, native_formula, native_templates, udf_names
@@ -42,13 +40,13 @@ CORE = {
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("functions") / "tokencost.xlsm", backup=False)
+def book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")
-def recalculated(book):
-    return recalculated_values(book)
+def recalculated(built_recalculated):
+    return built_recalculated
 
 
 def _blocks(path):

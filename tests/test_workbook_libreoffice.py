@@ -19,29 +19,25 @@ from tokencost.model import evaluate
 from tokencost.workbook.build import build
 from tokencost.workbook.formula import functions_used
 from tokencost.workbook.udf_native import udf_names
-from tokencost.workbook.libreoffice import (LibreOfficeError, recalc_in_place,
-                                            recalculated_values, soffice_path)
+from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import (append_table_row, cached_values, close, formula_cells,
                               set_table_value)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def libreoffice():
-    try:
-        return soffice_path()
-    except LibreOfficeError as err:
-        pytest.fail(str(err))
+def _needs_libreoffice(libreoffice):
+    """Every test here needs LibreOffice (fails, never skips, without it)."""
 
 
 @pytest.fixture(scope="module")
-def main_book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("lo") / "tokencost.xlsm", backup=False)
+def main_book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")
-def main_recalculated(main_book):
-    return recalculated_values(main_book)
+def main_recalculated(built_recalculated):
+    return built_recalculated
 
 
 def _output_column(values, book, header):

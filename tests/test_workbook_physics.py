@@ -186,8 +186,8 @@ def compare_models(phys, inputs, d, flags=None, architectures=None):
 # --------------------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def default_book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("phys") / "tokencost.xlsm", backup=False)
+def default_book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from tokencost.datasets import load_defaults
 from tokencost.deployment import PROFILE_INPUTS
 from tokencost.reference_tables import read_catalog
 from tokencost.schema import overridable_inputs
-from tokencost.workbook.build import TEMPLATES_DIR, build
-from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
+from tokencost.workbook.build import TEMPLATES_DIR
+from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import cached_values, close, formula_cells
 
@@ -117,16 +117,13 @@ def assert_grid_equal(got, expected):
 # --------------------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module", autouse=True)
-def libreoffice():
-    try:
-        return soffice_path()
-    except LibreOfficeError as err:
-        pytest.fail(str(err))
+def _needs_libreoffice(libreoffice):
+    """Every test here needs LibreOffice (fails, never skips, without it)."""
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("sens") / "tokencost.xlsm", backup=False)
+def book(built_book):
+    return built_book
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +137,8 @@ def cached(book):
 
 
 @pytest.fixture(scope="module")
-def recalculated(book):
-    return recalculated_values(book)
+def recalculated(built_recalculated):
+    return built_recalculated
 
 
 @pytest.fixture(scope="module")
