@@ -45,6 +45,10 @@ CORE_OF = {
     "COST_FLOOR_PER_MTOK": core.physics.cost_floor_usd_per_mtok,
     "FLEET_PROFIT": lambda *a: core.fleet.fleet_pnl(*a)["gross_profit_usd"],
     "FLEET_MARGIN": lambda *a: core.fleet.fleet_pnl(*a)["cost_profit_margin"],
+    "BREAKEVEN_UTILIZATION": core.fleet.rent_vs_own_breakeven_utilization,
+    "ENERGY_PER_TOKEN": core.fleet.energy_j_per_token,
+    "TOKENS_PER_S_PER_MW": core.fleet.tokens_per_s_per_mw,
+    "BLENDED_PRICE": core.fleet.blended_price_usd_per_mtok,
 }
 #: the core wrapped by the functions that do not map one-to-one onto a core function's signature
 WRAPPED = {"SUBSCRIPTION_MARGIN": core.subscription_economics, "FLEET_PROFIT": core.fleet.fleet_pnl,

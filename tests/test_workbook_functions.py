@@ -36,6 +36,10 @@ CORE = {
     "COST_FLOOR_PER_MTOK": core.cost_floor_usd_per_mtok,
     "FLEET_PROFIT": lambda *a: core.fleet_pnl(*a)["gross_profit_usd"],
     "FLEET_MARGIN": lambda *a: core.fleet_pnl(*a)["cost_profit_margin"],
+    "BREAKEVEN_UTILIZATION": core.rent_vs_own_breakeven_utilization,
+    "ENERGY_PER_TOKEN": core.energy_j_per_token,
+    "TOKENS_PER_S_PER_MW": core.tokens_per_s_per_mw,
+    "BLENDED_PRICE": core.blended_price_usd_per_mtok,
 }
 
 

@@ -2098,6 +2098,10 @@ core = types.SimpleNamespace(
     subscription_economics=subscription_economics,
     cost_floor_usd_per_mtok=cost_floor_usd_per_mtok,
     fleet_pnl=fleet_pnl,
+    rent_vs_own_breakeven_utilization=rent_vs_own_breakeven_utilization,
+    energy_j_per_token=energy_j_per_token,
+    tokens_per_s_per_mw=tokens_per_s_per_mw,
+    blended_price_usd_per_mtok=blended_price_usd_per_mtok,
 )
 
 
@@ -2253,3 +2257,44 @@ def FLEET_MARGIN(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached
                 cached_input_tokens, output_tokens, price_input_usd_per_mtok,
                 price_cached_input_usd_per_mtok, price_output_usd_per_mtok,
                 pick="cost_profit_margin")
+
+
+@func
+@arg('own_gpu_hour_usd', ndim=2, err_to_str=True, doc='Fully-loaded cost of an owned GPU per calendar hour [USD/h]')
+@arg('rent_gpu_hour_usd', ndim=2, err_to_str=True, doc='On-demand rental price per busy GPU-hour [USD/h]')
+def BREAKEVEN_UTILIZATION(own_gpu_hour_usd, rent_gpu_hour_usd):
+    """Utilization above which owning a GPU beats renting it on demand [share] = own $/h / rental $/h. Seed H100 $1.92/h vs $3.99/h: 0.48."""
+    return call(core.rent_vs_own_breakeven_utilization, own_gpu_hour_usd, rent_gpu_hour_usd)
+
+
+@func
+@arg('power_w', ndim=2, err_to_str=True, doc='Average electrical draw of one GPU (TDP as an upper estimate) [W]')
+@arg('pue', ndim=2, err_to_str=True, doc='Power usage effectiveness of the facility [ratio]')
+@arg('tokens_per_s', ndim=2, err_to_str=True, doc='Output tokens per second per GPU [tokens/s per GPU]')
+def ENERGY_PER_TOKEN(power_w, pue, tokens_per_s):
+    """Facility energy per output token [J/token] = power_w x PUE / tokens_per_s. Seed H100 at 400 tok/s: 2.275 J."""
+    return call(core.energy_j_per_token, power_w, pue, tokens_per_s)
+
+
+@func
+@arg('power_w', ndim=2, err_to_str=True, doc='Average electrical draw of one GPU (TDP as an upper estimate) [W]')
+@arg('pue', ndim=2, err_to_str=True, doc='Power usage effectiveness of the facility [ratio]')
+@arg('tokens_per_s', ndim=2, err_to_str=True, doc='Output tokens per second per GPU [tokens/s per GPU]')
+@arg('utilization', ndim=2, err_to_str=True, doc='Share of paid hours spent serving at full rate [share]; optional, default 1')
+def TOKENS_PER_S_PER_MW(power_w, pue, tokens_per_s, utilization=1.0):
+    """Throughput per MW of facility power [tokens/s per MW] = 1e6 / (power_w x PUE) x tokens_per_s x utilization."""
+    return call(core.tokens_per_s_per_mw, power_w, pue, tokens_per_s, utilization)
+
+
+@func
+@arg('price_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of uncached input tokens [USD/MTok]')
+@arg('price_cached_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of cached input tokens [USD/MTok]')
+@arg('price_output_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of output tokens [USD/MTok]')
+@arg('input_output_ratio', ndim=2, err_to_str=True, doc='Input tokens per output token, e.g. 3 for 3:1 [ratio]; optional, default 3')
+@arg('cache_hit_share', ndim=2, err_to_str=True, doc='Share of input tokens served from cache, in [0, 1] [share]; optional, default 0')
+def BLENDED_PRICE(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                  price_output_usd_per_mtok, input_output_ratio=3.0, cache_hit_share=0.0):
+    """Price of one million tokens of traffic [USD/MTok] = (r x ((1-h) x input + h x cached) + output) / (r + 1)."""
+    return call(core.blended_price_usd_per_mtok, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, input_output_ratio,
+                cache_hit_share)

@@ -55,6 +55,10 @@ ARG_DOCS.update({
     "price_input_usd_per_mtok": "List price of uncached input tokens [USD/MTok]",
     "price_cached_input_usd_per_mtok": "List price of cached input tokens [USD/MTok]",
     "price_output_usd_per_mtok": "List price of output tokens [USD/MTok]",
+    "own_gpu_hour_usd": "Fully-loaded cost of an owned GPU per calendar hour [USD/h]",
+    "rent_gpu_hour_usd": "On-demand rental price per busy GPU-hour [USD/h]",
+    "input_output_ratio": "Input tokens per output token, e.g. 3 for 3:1 [ratio]",
+    "cache_hit_share": "Share of input tokens served from cache, in [0, 1] [share]",
 })
 # batch_size here may be blank (the best batch that fits), unlike the Models column
 ARG_DOCS["batch_size"] = "Concurrent sequences per replica; blank = the largest batch that fits [sequences]"
@@ -164,6 +168,33 @@ def FLEET_MARGIN(nodes, gpus_per_node, gpu_hour_usd, hours, input_tokens, cached
                 cached_input_tokens, output_tokens, price_input_usd_per_mtok,
                 price_cached_input_usd_per_mtok, price_output_usd_per_mtok,
                 pick="cost_profit_margin")
+
+
+@udf(returns="share", example=(_H100_HOUR_USD, 3.99))
+def BREAKEVEN_UTILIZATION(own_gpu_hour_usd, rent_gpu_hour_usd):
+    """Utilization above which owning a GPU beats renting it on demand [share] = own $/h / rental $/h. Seed H100 $1.92/h vs $3.99/h: 0.48."""
+    return call(core.rent_vs_own_breakeven_utilization, own_gpu_hour_usd, rent_gpu_hour_usd)
+
+
+@udf(returns="J/token", example=(700.0, 1.3, 400.0))
+def ENERGY_PER_TOKEN(power_w, pue, tokens_per_s):
+    """Facility energy per output token [J/token] = power_w x PUE / tokens_per_s. Seed H100 at 400 tok/s: 2.275 J."""
+    return call(core.energy_j_per_token, power_w, pue, tokens_per_s)
+
+
+@udf(returns="tokens/s per MW", example=(700.0, 1.3, 400.0, 1.0))
+def TOKENS_PER_S_PER_MW(power_w, pue, tokens_per_s, utilization=1.0):
+    """Throughput per MW of facility power [tokens/s per MW] = 1e6 / (power_w x PUE) x tokens_per_s x utilization."""
+    return call(core.tokens_per_s_per_mw, power_w, pue, tokens_per_s, utilization)
+
+
+@udf(returns="USD/MTok", example=(3.0, 0.30, 15.0, 3.0, 0.5))
+def BLENDED_PRICE(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                  price_output_usd_per_mtok, input_output_ratio=3.0, cache_hit_share=0.0):
+    """Price of one million tokens of traffic [USD/MTok] = (r x ((1-h) x input + h x cached) + output) / (r + 1)."""
+    return call(core.blended_price_usd_per_mtok, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, input_output_ratio,
+                cache_hit_share)
 
 
 # The catalog functions read the package's GPU and model-architecture catalogs, so they

@@ -20,7 +20,8 @@ energy, power budget, fleet P&L
 """
 from .costs import (depreciation_usd_per_month, gpu_hour_usd, gpu_monthly_cost_terms,
                     gpu_monthly_cost_usd, power_usd_per_month)
-from .fleet import fleet_pnl
+from .fleet import (blended_price_usd_per_mtok, energy_j_per_token, fleet_pnl,
+                    rent_vs_own_breakeven_utilization, tokens_per_s_per_mw)
 from .physics import cost_floor_usd_per_mtok
 from .pricing import breakeven_price, gross_margin, markup
 from .subscription import subscription_economics, subscription_tokens_mtok
@@ -31,4 +32,6 @@ __all__ = [
     "gpu_monthly_cost_usd", "gpu_hour_usd", "tokens_per_hour", "cost_per_mtok",
     "implied_tokens_per_s", "markup", "gross_margin", "breakeven_price",
     "subscription_tokens_mtok", "subscription_economics", "cost_floor_usd_per_mtok", "fleet_pnl",
+    "rent_vs_own_breakeven_utilization", "energy_j_per_token", "tokens_per_s_per_mw",
+    "blended_price_usd_per_mtok",
 ]

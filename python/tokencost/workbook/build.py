@@ -54,7 +54,8 @@ NUMBER_FORMATS = {
     "USD/h": "0.0000", "share": "0.0%", "1/year": "0.0%", "W": "#,##0", "GB": "#,##0",
     "TB/s": "0.00", "years": "0.0", "ratio": "0.00", "h/month": "#,##0",
     "tokens/s per GPU": "#,##0", "requests": "#,##0", "GPUs": "#,##0", "x": '0.0"x"',
-    "tokens/h": "#,##0", "MTok/month": "#,##0.00", "flag": "0",
+    "tokens/h": "#,##0", "MTok/month": "#,##0.00", "flag": "0", "J/token": "0.000",
+    "tokens/s per MW": "#,##0", "tokens/s": "#,##0.0",
 }
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first)?\}")
