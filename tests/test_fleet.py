@@ -354,3 +354,25 @@ def test_help_has_examples(capsys):
             main([*cmd, "--help"])
         out = capsys.readouterr().out
         assert "Example" in out, cmd
+
+
+@pytest.mark.parametrize("command", [["rent-vs-own"], ["token-mix"],
+                                     ["power-budget", "--facility-mw", "100"],
+                                     ["sensitivity", "--tornado"]])
+def test_commands_read_an_edited_workbook_like_the_same_set(command, tmp_path, capsys):
+    """BOOK gives what --set gives for the same edit: the inputs come from the workbook."""
+    from openpyxl import load_workbook
+    from tokencost.workbook.build import REPO_ROOT
+    from workbook_helpers import set_table_value
+    book = tmp_path / "edited.xlsm"
+    wb = load_workbook(REPO_ROOT / "tokencost.xlsm", keep_vba=True)
+    set_table_value(wb, "CostComponents", "gpu", "H100", "power_price_usd_per_kwh", 0.06)
+    wb.save(book)
+    code, from_book, err = run_cli(capsys, *command, book, "--format", "json")
+    assert code == 0, err
+    code, from_set, err = run_cli(capsys, *command, "--set", "power_price_usd_per_kwh=0.06",
+                                  "--format", "json")
+    assert code == 0, err
+    assert json.loads(from_book) == json.loads(from_set)
+    code, default, _ = run_cli(capsys, *command, "--format", "json")
+    assert json.loads(default) != json.loads(from_book)     # the edit did change the answer

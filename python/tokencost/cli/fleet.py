@@ -9,12 +9,13 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import add_format, add_set, load_inputs
+from ._common import add_book, add_format, add_set, load_inputs
 
 RAW = argparse.RawDescriptionHelpFormatter
 
 
 def _data_and_model(p):
+    add_book(p)
     p.add_argument("--data", type=Path, metavar="DIR",
                    help="folder of input CSV files (default: the shipped seed dataset); "
                         "catalog files found there replace the shipped ones")
