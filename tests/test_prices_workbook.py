@@ -128,3 +128,55 @@ def test_refuses_to_overwrite_cells_under_the_table(tmp_path, capsys):
 def test_options_need_the_workbook(capsys):
     code, _, err = run(capsys, "prices", "import", SAMPLE, "--cost-basis", "dense-70b")
     assert code == 2 and "need --workbook" in err
+
+
+def test_catalog_text_that_looks_like_a_formula_stays_text(tmp_path, capsys):
+    catalog = tmp_path / "hostile.json"
+    catalog.write_text('{"=2+3": {"litellm_provider": "=1+1", "mode": "chat", '
+                       '"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}, '
+                       '"=HYPERLINK(\\"http://x\\",\\"a\\")": {"litellm_provider": "evil", '
+                       '"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}')
+    book = tmp_path / "book.xlsm"
+    shutil.copyfile(COMMITTED, book)
+    code, out, err = run(capsys, "prices", "import", catalog, "--workbook", book,
+                         "--cost-basis", "dense-70b")
+    assert code == 0, err
+    ws = load_workbook(book)["Prices"]
+    cells = {c.value: c.data_type for row in ws.iter_rows() for c in row if c.value is not None}
+    assert cells["=2+3"] == cells["=1+1"] == cells['=HYPERLINK("http://x","a")'] == "s"
+    assert list(read_book(book).raw["Prices"]["model"])[-2:] == ["=2+3", '=HYPERLINK("http://x","a")']
+
+
+def test_an_analysts_formula_on_the_prices_table_keeps_its_value_with_a_warning(tmp_path, capsys):
+    """MEDIAN is outside tokencost's evaluator: the cell keeps its old value, the import
+    goes on and says which cell needs a recalculation."""
+    book = tmp_path / "mine.xlsm"
+    wb = load_workbook(COMMITTED, keep_vba=True)
+    ws = wb.create_sheet("Mine")
+    ws["A3"] = "=MEDIAN(Prices[price_usd_per_mtok])"
+    wb.save(book)
+    code, out, err = run(capsys, "prices", "import", SAMPLE, "--mode", "chat", "--workbook", book,
+                         "--cost-basis", "dense-70b")
+    assert code == 1 and "Traceback" not in err          # 1: the sample's malformed entries
+    assert "appended 2 price row(s)" in out
+    assert "Mine!A3" in err and "tokencost recalc" in err
+
+
+def test_a_backup_name_is_refused_in_one_line(tmp_path, capsys):
+    book = tmp_path / "book.xlsm.bak"
+    shutil.copyfile(COMMITTED, book)
+    code, _, err = run(capsys, "prices", "import", SAMPLE, "--workbook", book, "--cost-basis",
+                       "dense-70b")
+    assert code == 2 and "changes .xlsx/.xlsm files only" in err and err.count("\n") == 1
+
+
+def test_a_symlinked_workbook_is_changed_where_it_lives(tmp_path, capsys):
+    real = tmp_path / "real.xlsm"
+    shutil.copyfile(COMMITTED, real)
+    link = tmp_path / "link.xlsm"
+    link.symlink_to(real)
+    code, _, err = run(capsys, "prices", "import", SAMPLE, "--mode", "chat", "--workbook", link,
+                       "--cost-basis", "dense-70b")
+    assert code == 1, err
+    assert link.is_symlink() and list(read_book(real).raw["Prices"]["model"])[-2:] == NEW
+    assert (tmp_path / "real.xlsm.bak").read_bytes() == COMMITTED.read_bytes()

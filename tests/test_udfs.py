@@ -461,6 +461,14 @@ def test_catalog_functions_equal_the_bound_command():
         "moe-284b-a13b does not fit on 1 H100: needs at least 4 GPUs")
     assert udfs.DECODE_TPS_BOUND("H100", "moe-284b-a13b", 4) == bound(
         "H100", "moe-284b-a13b", gpus=4)["tokens_per_s_per_gpu_bound"]
+    # a bound is only given for a deployment that fits: a batch too big is said so
+    assert udfs.DECODE_TPS_BOUND("H100", "dense-70b", 1, 16) == dense["tokens_per_s_per_gpu_bound"]
+    assert udfs.DECODE_TPS_BOUND("H100", "dense-70b", 1, 100) == (
+        "dense-70b at batch 100 does not fit on 1 H100: needs at least 2 GPUs")
+    assert udfs.DECODE_TPS_BOUND("H100", "moe-284b-a13b", 1, 64) == (
+        "moe-284b-a13b at batch 64 does not fit on 1 H100: needs at least 4 GPUs")
+    assert udfs.DECODE_TPS_BOUND("H100", "dense-70b", 2.5) == "gpus must be a whole number >= 1, got 2.5"
+    assert udfs.MIN_GPUS("H100", "dense-70b", 0.5) == "batch_size must be a whole number >= 1, got 0.5"
 
 
 def test_catalog_functions_over_ranges_mark_only_the_bad_cells():
@@ -471,7 +479,7 @@ def test_catalog_functions_over_ranges_mark_only_the_bad_cells():
                    [bound("B200", "dense-70b", batch_size=64)["tokens_per_s_per_gpu_bound"]],
                    ["gpu 'nope' is not in the GPU catalog"],
                    ["gpu must be a name, got a blank"],
-                   ["gpus must be > 0, got 0"]]
+                   ["gpus must be a whole number >= 1, got 0"]]
     # a row of GPUs against a column of models: a 2 x 3 table
     table = udfs.MIN_GPUS([["H100", "B200", "H200"]], [["dense-70b"], ["moe-284b-a13b"]])
     assert [[float(v) for v in row] for row in table] == [

@@ -236,6 +236,18 @@ def test_evaluator_basics():
     assert ev.value("S", 7, 1) == 2.0
 
 
+
+def test_evaluator_fixed_and_text_that_looks_like_a_formula():
+    from tokencost.workbook.formula import Text
+    cells = {("S", 1, 1): 1234567.5, ("S", 2, 1): "=FIXED(A1,0)", ("S", 3, 1): "=FIXED(A1)",
+             ("S", 4, 1): "=FIXED(-0.125,2,TRUE)", ("S", 5, 1): Text("=2+3"), ("S", 6, 1): "=A5"}
+    ev = Evaluator(cells, {}, {})
+    assert ev.value("S", 2, 1) == "1,234,568"        # half away from zero, as Excel rounds
+    assert ev.value("S", 3, 1) == "1,234,567.50"
+    assert ev.value("S", 4, 1) == "-0.13"
+    assert ev.value("S", 6, 1) == "=2+3"              # text, not evaluated as a formula
+
+
 def test_evaluator_refuses_unsupported_functions():
     from tokencost.workbook.formula import FormulaError
     ev = Evaluator({("S", 1, 1): "=XLOOKUP(1,A2:A3,B2:B3)"}, {}, {})

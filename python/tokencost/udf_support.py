@@ -544,8 +544,8 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
         for j, text in _spread(p, a.shape, shape).items():
             messages[j] = messages[j] or text
     with np.errstate(invalid="ignore"):
-        rules = [(~(g > 0), "gpus must be > 0, got {:g}", g),
-                 (b <= 0, "batch_size must be > 0, got {:g}", b),
+        rules = [(~((g >= 1) & (g == np.floor(g))), "gpus must be a whole number >= 1, got {:g}", g),
+                 (~np.isnan(b) & ((b < 1) | (b != np.floor(b))), "batch_size must be a whole number >= 1, got {:g}", b),
                  (ctx < 0, "context_tokens must be >= 0, got {:g}", ctx)]
     unknown_gpu = cat.gpu_index(cat.load_gpu_catalog(), gpu_v) < 0
     unknown_model = cat.architecture_index(cat.load_model_architectures(), model_v) < 0
@@ -566,10 +566,13 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
                                             "gpus": g[ok], "batch_size": b[ok],
                                             "context_tokens": ctx[ok]}))
         result[ok] = d[pick].to_numpy(dtype=float)
+        fits = d["fits"].to_numpy(dtype=bool)
         for k, j in enumerate(np.flatnonzero(ok)):
-            if not np.isfinite(result[j]):
-                messages[j] = (f"{model_v[j]} does not fit on {g[j]:g} {gpu_v[j]}: needs at least "
-                               f"{d['min_gpus'].iloc[k]:g} GPUs")
+            # a bound is only a bound for a deployment that fits in memory
+            if not np.isfinite(result[j]) or (pick != "min_gpus" and not fits[k]):
+                at = "" if np.isnan(b[j]) else f" at batch {b[j]:,.0f}"
+                messages[j] = (f"{model_v[j]}{at} does not fit on {g[j]:,.0f} {gpu_v[j]}: needs "
+                               f"at least {d['min_gpus'].iloc[k]:,.0f} GPUs")
     cells = [m if m is not None else float(r) for m, r in zip(messages, result)]
     if not any(isinstance(v, (list, tuple, np.ndarray)) or hasattr(v, "to_numpy")
                for v in (gpu, model, gpus, batch_size, context_tokens)):

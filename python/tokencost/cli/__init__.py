@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from ..workbook.formula import FormulaError
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -57,6 +58,11 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except (InputError, UserFacingError, WorkbookError) as err:
         print(f"tokencost {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except FormulaError as err:  # a workbook formula tokencost's evaluator cannot compute
+        print(f"tokencost {args.command}: error: cannot compute a workbook formula: {err}; "
+              "recalculate the workbook in a spreadsheet (or `tokencost recalc BOOK`)",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tokencost: interrupted", file=sys.stderr)

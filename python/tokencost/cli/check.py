@@ -14,7 +14,9 @@ def register(sub):
             "number cell, blank required cells, values out of bounds, duplicate names, unknown GPU\n"
             "or model references, error values, formulas without a cached value, missing tables or\n"
             "columns. Then the physics check of every model profile (throughput above the decode\n"
-            "bound, weights that do not fit its GPUs), at the profile's tokens_per_s cell.\n"
+            "bound, weights that do not fit its GPUs), at the profile's tokens_per_s cell. Also\n"
+            "blank rows inside an input table, and the workbook's own master check when it counts\n"
+            "errors as last calculated (e.g. a table that outgrew its calculation block).\n"
             "The file is only read. Exit code 0 when nothing is wrong, 1 otherwise, 2 when the\n"
             "file is not a readable workbook."),
         epilog="Examples:\n  tokencost check tokencost.xlsm\n"
@@ -35,11 +37,67 @@ def physics_warnings(inputs, locate) -> list[str]:
             for i, (ok, reason) in enumerate(zip(flags["ok"], flags["reason"])) if not ok]
 
 
+def blank_rows(book) -> list[str]:
+    """``Prices!A10:E10: blank row inside table Prices ...`` for each row of an input table
+    that is blank in every input column (the reader skips it; the workbook's checks count
+    its blank required cells)."""
+    from ..workbook.read import BOOK_TABLES, column_letter, sheet_ref
+    out = []
+    for name in BOOK_TABLES:
+        table = book.tables.get(name)
+        if table is None or name not in book.sheet_rows:
+            continue
+        used = set(book.sheet_rows[name])
+        for r in range(table.first_data_row, table.last_data_row + 1):
+            if r not in used:
+                box = f"{column_letter(table.min_col)}{r}:{column_letter(table.max_col)}{r}"
+                out.append(f"{sheet_ref(table.sheet, box)}: blank row inside table {name}; "
+                           "fill it or delete the table row")
+    return out
+
+
+def own_master_check(path) -> list[str]:
+    """The workbook's master check (defined name Master_Check) as last calculated, when it
+    counts errors: ``Checks!B7: the workbook's own checks count 5 error(s) ...``."""
+    import warnings
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import coordinate_from_string
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        name = wb.defined_names.get("Master_Check")
+        if name is None:
+            return []
+        for sheet, cell in name.destinations:
+            if sheet not in wb.sheetnames:
+                return []
+            ref = cell.replace("$", "")
+            letters, row = coordinate_from_string(ref)
+            value = next(wb[sheet].iter_rows(min_row=row, max_row=row,
+                                             min_col=_column(letters), max_col=_column(letters),
+                                             values_only=True))[0]
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                from ..workbook.read import sheet_ref
+                return [f"{sheet_ref(sheet, ref)}: the workbook's own checks count {value:g} "
+                        "error(s) as last calculated; see its Checks sheet"]
+        return []
+    finally:
+        wb.close()
+
+
+def _column(letters: str) -> int:
+    from openpyxl.utils import column_index_from_string
+    return column_index_from_string(letters)
+
+
 def run(args) -> int:
     from ..inputs import prepare
     from ..workbook.read import BOOK_TABLES, check_book, read_book
     book = read_book(args.book)
-    problems = check_book(book)
+    problems = [str(p) for p in check_book(book)] + blank_rows(book)
+    if not problems:
+        problems = own_master_check(book.path)   # what the input checks cannot see
     for problem in problems:
         print(problem)
     warnings: list[str] = []

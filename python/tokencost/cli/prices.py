@@ -87,6 +87,7 @@ def run_import(args) -> int:
 
 def _into_workbook(args, result) -> int:
     from ..errors import InputError
+    from openpyxl.utils import get_column_letter
     from ..workbook.import_prices import append_prices
     if not args.cost_basis:
         raise InputError("--cost-basis", "--workbook needs --cost-basis PROFILE: the model profile "
@@ -103,8 +104,14 @@ def _into_workbook(args, result) -> int:
         print(f"nothing appended: {args.workbook} is unchanged")
     if done.already_there:
         print(f"left alone, already in the Prices table: {', '.join(done.already_there)}")
+    if done.unresolved:
+        where = ", ".join(f"{sh}!{get_column_letter(c)}{r}" for sh, r, c in done.unresolved[:3])
+        print(f"warning: {len(done.unresolved)} formula cell(s) that read the Prices table use "
+              f"functions tokencost cannot compute ({where}{', ...' if len(done.unresolved) > 3 else ''}); "
+              "they keep their old values until the workbook is recalculated (open it in Excel, "
+              f"or run `tokencost recalc {done.target}`)", file=sys.stderr)
     if done.master_check:
         print(f"warning: the workbook's Checks sheet now counts {done.master_check:g} error(s) "
               "(e.g. more prices than the calculation block holds); see its Checks sheet",
               file=sys.stderr)
-    return 1 if result.problems else 0
+    return 1 if result.problems or done.master_check else 0

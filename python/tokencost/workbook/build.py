@@ -552,6 +552,8 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
     An existing *target* is first copied to ``<target>.bak``. Returns the backup path.
     """
     target = Path(target)
+    if target.is_symlink():   # replace the file the link points to, not the link
+        target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
     os.close(fd)

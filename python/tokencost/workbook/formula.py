@@ -337,6 +337,15 @@ def _criterion(crit) -> Callable[[object], bool]:
     return test
 
 
+class Text(str):
+    """A text cell whose text starts with ``=`` (not a formula), in an Evaluator's cells."""
+
+
+def is_formula(raw) -> bool:
+    """True for a formula in an Evaluator's cells (text starting with ``=``, not :class:`Text`)."""
+    return isinstance(raw, str) and raw.startswith("=") and not isinstance(raw, Text)
+
+
 class Evaluator:
     """Evaluate formulas over a workbook held as plain dictionaries.
 
@@ -366,7 +375,7 @@ class Evaluator:
         if key in self.cache:
             return self.cache[key]
         raw = self.cells.get(key)
-        if isinstance(raw, str) and raw.startswith("="):
+        if is_formula(raw):
             if key in self._busy:
                 raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
             self._busy.add(key)
@@ -753,6 +762,18 @@ def _text_fn(value, fmt):
     return f"{rounded:{',' if m.group(1) else ''}.{decimals}f}"
 
 
+def _fixed_fn(value, decimals=2.0, no_commas=False):
+    """FIXED(): a number as text, rounded, with thousands separators. Unlike TEXT() with
+    a format code, Excel applies the user's locale separators, so it reads right everywhere."""
+    x, d = _num(value), _num(decimals)
+    for v in (x, d):
+        if _is_err(v):
+            return v
+    d = int(d)
+    rounded = _round_half_away(x, d)
+    return f"{rounded:{'' if no_commas else ','}.{max(d, 0)}f}"
+
+
 FUNCTIONS: Dict[str, Callable] = {
     "IF": _if,
     "IFERROR": _iferror,
@@ -799,6 +820,7 @@ FUNCTIONS: Dict[str, Callable] = {
     "FLOOR": _scalar_math(_floor),
     "PMT": _scalar_fn(_pmt),
     "TEXT": _scalar_fn(_text_fn),
+    "FIXED": _scalar_fn(_fixed_fn),
 }
 
 #: functions a template formula may use (all exist in Excel 2010 and LibreOffice 7.4)

@@ -28,6 +28,7 @@ class PriceImport:
     already_there: list = field(default_factory=list)   # model names skipped
     master_check: Optional[float] = None                # errors on the Checks sheet after
     lost: list = field(default_factory=list)            # parts a --output copy lacks
+    unresolved: list = field(default_factory=list)      # formula cells left with old values
 
 
 def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
@@ -70,7 +71,8 @@ def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
 
     def edit(wb):
         fresh = append_rows(wb, "Prices", rows)
-        edited["values"] = values_after_edit(wb, cached, fresh, changed_tables=["Prices"])
+        edited["values"] = values_after_edit(wb, cached, fresh, changed_tables=["Prices"],
+                                             unresolved=result.unresolved)
         name = wb.defined_names.get("Master_Check")
         edited["master"] = name.attr_text if name is not None else None
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from .formula import Evaluator, FormulaError, Ref, XLError, _a1
+from .formula import Evaluator, FormulaError, Ref, Text, XLError, _a1, is_formula
 
 
 def plain_cached(value, data_type):
@@ -46,6 +46,8 @@ def cached_cell_values(book) -> tuple[dict, object]:
     """({(sheet, row, col): cached value} of every cell as the file stores them, and the
     workbook loaded with ``data_only`` (for checks made before anything is written)."""
     from openpyxl import load_workbook
+    from .safety import require_workbook_suffix
+    require_workbook_suffix(book)
     wb = load_workbook(book, data_only=True)
     return {(ws.title, c.row, c.column): plain_cached(c.value, c.data_type)
             for ws in wb.worksheets for row in ws.iter_rows() for c in row
@@ -63,10 +65,14 @@ class IncrementalEvaluator(Evaluator):
     analyst saved it).
     """
 
-    def __init__(self, cells, tables, names, cached, fresh):
+    def __init__(self, cells, tables, names, cached, fresh, lenient=()):
         super().__init__(cells, tables, names)
         self.cached = cached
         self.fresh = set(fresh)
+        #: fresh cells that may fail (an analyst's formula the evaluator cannot compute):
+        #: they keep their old value and are listed in ``unresolved``
+        self.lenient = set(lenient)
+        self.unresolved: list = []
         self.tainted: set = set()
         self._frames: list = []
 
@@ -74,7 +80,7 @@ class IncrementalEvaluator(Evaluator):
         key = (sheet, row, col)
         if key not in self.cache:
             raw = self.cells.get(key)
-            if isinstance(raw, str) and raw.startswith("="):
+            if is_formula(raw):
                 if key in self._busy:
                     raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
                 self._busy.add(key)
@@ -88,8 +94,10 @@ class IncrementalEvaluator(Evaluator):
                     self._busy.discard(key)
                     tainted = self._frames.pop() or key in self.fresh
                 if failed is not None:
-                    if key in self.fresh:
+                    if key in self.fresh and key not in self.lenient:
                         raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {failed}") from None
+                    if key in self.fresh:
+                        self.unresolved.append(key)
                     result, tainted = self.cached.get(key), False   # cannot tell: keep it
                 elif not tainted:
                     result = self.cached.get(key)
@@ -113,8 +121,10 @@ def workbook_model(wb, cached):
                 if v is None:
                     continue
                 key = (ws.title, c.row, c.column)
-                if isinstance(v, str) and v.startswith("="):
+                if c.data_type == "f" and isinstance(v, str):
                     formulas.append(key)
+                elif isinstance(v, str) and v.startswith("="):
+                    v = Text(v)   # text that looks like a formula stays text
                 elif isinstance(v, bool) or isinstance(v, (str, float)):
                     pass
                 elif isinstance(v, int):
@@ -133,23 +143,30 @@ def workbook_model(wb, cached):
     return cells, formulas, tables, names
 
 
-def values_after_edit(wb, cached, fresh, changed_tables=()) -> dict:
+def values_after_edit(wb, cached, fresh, changed_tables=(), unresolved=None) -> dict:
     """{(sheet, "B7"): cached value} for every formula cell of the edited workbook.
 
     *fresh*: the ``(sheet, row, col)`` keys of the cells the edit wrote.
     *changed_tables*: names of Excel Tables whose range the edit changed (rows
     added): a formula that names such a table (``ROWS(Prices[model])``)
-    depends on its size, not only on cells it reads, so it is recomputed.
+    depends on its size, not only on cells it reads, so it is recomputed; one
+    the evaluator cannot compute (a function outside its portable subset) keeps
+    its old value and its key is appended to *unresolved* (a list), so the
+    caller can say which cells need a recalculation in a spreadsheet.
     """
     cells, formulas, tables, names = workbook_model(wb, cached)
     fresh = set(fresh)
+    lenient = set()
     if changed_tables:
         pattern = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in changed_tables)
                              + r")\[", re.I)
-        fresh.update(key for key in formulas if pattern.search(cells[key]))
-    ev = IncrementalEvaluator(cells, tables, names, cached, fresh)
+        lenient = {key for key in formulas if key not in fresh and pattern.search(cells[key])}
+        fresh |= lenient
+    ev = IncrementalEvaluator(cells, tables, names, cached, fresh, lenient)
     for key in sorted(formulas, key=lambda k: k not in ev.fresh):   # new cells first: errors surface
         ev.value(*key)
+    if unresolved is not None:
+        unresolved.extend(ev.unresolved)
     return {(s, f"{get_column_letter(c)}{r}"): ev.cache.get((s, r, c)) for s, r, c in formulas}
 
 

@@ -789,6 +789,18 @@ def _save_to_bytes(wb) -> bytes:
     return buffer.getvalue()
 
 
+#: the names openpyxl opens (it decides the package type by the file name)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
+
+def require_workbook_suffix(path) -> None:
+    """Refuse a workbook name openpyxl cannot open (a ``BOOK.xlsm.bak`` backup, no suffix)."""
+    path = Path(path)
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise WorkbookError(f"{path}: tokencost changes .xlsx/.xlsm files only (the name "
+                            f"decides the file type); copy it to a .xlsm or .xlsx name first")
+
+
 def check_in_place(path, *, raise_on_loss: bool = True, **readable_limits) -> Report:
     """Refuse to rewrite *path* in place when an openpyxl round trip would lose anything.
 
@@ -871,6 +883,7 @@ def rewrite_in_place(path, edit: Callable, output=None, *, backup: bool = True,
     """
     from .build import write_atomic
     path = Path(path)
+    require_workbook_suffix(path)
     in_place = output is None or _same_file(path, Path(output))
     target = path if in_place else Path(output)
     if not in_place and target.suffix.lower() != path.suffix.lower():

@@ -63,6 +63,8 @@ def append_rows(wb, table_name: str, rows: Sequence[Mapping[str, object]]) -> se
                 above = ws.cell(template_row, c)
                 cell._style = copy.copy(above._style)
             cell.value = values.get(c)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"   # text stays text: a name like "=HYPERLINK(...)" is no formula
             written.add((ws.title, r, c))
     new_last = r2 + n
     table.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{new_last}"
