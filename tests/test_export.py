@@ -1,9 +1,10 @@
 """tokencost export: macro-free workbook, PDF, CSV and Markdown for colleagues.
 
 Spreadsheet checks recalculate the exported files with LibreOffice (never
-skipped: without LibreOffice they fail with the install command). Five
+skipped: without LibreOffice they fail with the install command). Eight
 LibreOffice runs in all: the PDF, the recalculation of two exported workbooks,
-and the export of two workbooks whose cached values openpyxl dropped.
+the export of two workbooks whose cached values openpyxl dropped, and a
+conversion plus two exports of workbooks whose add-in cells saved ``#NAME?``.
 """
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ from tokencost.errors import WorkbookError
 from tokencost.model import evaluate
 from tokencost.workbook.build import REPO_ROOT
 from tokencost.workbook.cached import inject_cached_values
-from tokencost.workbook.export import (_udf_call, classify_formula, export, format_number,
-                                       output_sheets, read_output_tables, strip_udf_prefixes,
-                                       udf_names)
-from tokencost.workbook.libreoffice import recalculated_values
+from tokencost.workbook.export import (DEFAULTS_SHEET, _udf_call, classify_formula, export,
+                                       format_number, is_error_value, output_sheets,
+                                       read_output_tables, strip_udf_prefixes, udf_names)
+from tokencost.workbook.formula import tokenize
+from tokencost.workbook.libreoffice import convert, recalculated_values
+from tokencost.workbook.udf_native import is_universal, named_defaults
 
 from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
 
@@ -52,6 +55,13 @@ def _committed_cached() -> dict:
 
 def _sha(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _typed_numbers(formula: str) -> list:
+    """Numbers typed into *formula* that the workbook convention does not allow
+    (anything but 0, 1, 12, 100, 1000, 3600, 1e6)."""
+    return [v for kind, v in tokenize(formula.lstrip("="))
+            if kind == "number" and not is_universal(v)]
 
 
 # ------------------------------------------------------------------ the committed workbook
@@ -99,7 +109,10 @@ def test_export_is_macro_free(exported):
 def test_defined_names_are_kept_and_all_resolve(exported):
     wb = load_workbook(exported["xlsx"])
     source = load_workbook(COMMITTED, read_only=True)
-    assert sorted(wb.defined_names) == sorted(source.defined_names)
+    # BOOK's names, plus the named defaults that the Functions sheet's native formulas
+    # read when an analyst blanks an optional argument cell (IF(ISBLANK(B40),Default_...,B40))
+    assert sorted(wb.defined_names) == sorted(
+        set(source.defined_names) | {"Default_hours_per_month", "Default_input_output_ratio"})
     tables = {name for ws in wb.worksheets for name in ws.tables}
     for name, dn in wb.defined_names.items():
         text = dn.attr_text
@@ -111,6 +124,22 @@ def test_defined_names_are_kept_and_all_resolve(exported):
     for (sheet, ref), formula in formula_cells(exported["xlsx"]).items():
         assert "xlwings" not in formula, (sheet, ref)
         assert not UDF_NAME.search(formula), (sheet, ref, formula)
+
+
+def test_no_assumption_is_typed_into_an_exported_formula(exported):
+    """Workbook convention: numbers other than unit constants live in cells. The
+    functions' defaults (730 hours a month, a 3:1 token mix) are named input cells."""
+    out = formula_cells(exported["xlsx"])
+    assert [(k, f) for k, f in out.items() if _typed_numbers(f)] == []
+    assert "Default_hours_per_month" in out[("Functions", "B42")]
+    wb = load_workbook(exported["xlsx"])
+    ws = wb[DEFAULTS_SHEET]
+    assert wb.sheetnames[-1] == DEFAULTS_SHEET and ws.sheet_state == "visible"
+    for name, value in (("Default_hours_per_month", 730), ("Default_input_output_ratio", 3)):
+        (sheet, ref), = list(wb.defined_names[name].destinations)
+        assert sheet == DEFAULTS_SHEET and ws[ref.replace("$", "")].value == value, name
+        assert ws[ref.replace("$", "")].style == "input"
+    assert ws.sheet_properties.tabColor.rgb.endswith("FFC000")     # an input sheet: not printed
 
 
 def test_every_formula_cell_keeps_its_cached_value(exported):
@@ -280,6 +309,7 @@ def test_pdf_shows_the_output_sheet_and_its_charts_only(exported):
         assert shown in text, shown
     assert "What this workbook does" not in text          # the Cover is not exported
     assert "Check settings" not in text                   # nor the Checks sheet
+    assert "Defaults of the TokenCost functions" not in text   # nor the added input sheet
 
 
 # ------------------------------------------------------------------ UDF cells
@@ -328,24 +358,45 @@ def udf_book(tmp_path_factory):
     ws["B14"] = ArrayFormula("B14:B15", f"=COST_PER_MTOK(Outputs!{hour[0]}:{hour[1]},"
                                         f"Outputs!{tps[0]}:{tps[1]})")
     ws["B15"] = array[1][0]
+    # optional arguments left out or blank, every argument a cell (no typed number)
+    gpu = [30000, 3, 350, 700, 1.3, 0.1, 150]           # hours_per_month, cost_of_capital: none
+    mix = [1.25, 0.125, 10, 0.5]                        # input, cached, output price; cache share
+    ws2 = wb.create_sheet("Defaults", 9)
+    for c, v in enumerate(gpu, start=1):
+        ws2.cell(1, c, v)
+    for c, v in enumerate(mix, start=1):
+        ws2.cell(2, c, v)
+    ws2["A3"], ws2["B3"], ws2["C3"] = 700, 1.3, 400
+    defaults = {
+        "A5": ("=GPU_MONTHLY_COST(A1,B1,C1,D1,E1,F1,G1)", udfs.GPU_MONTHLY_COST(*gpu)),
+        "A6": ("=_xludf.GPU_HOUR_COST(A1,B1,C1,D1,E1,F1,G1,H1,I1)",     # H1, I1 blank
+               udfs.GPU_HOUR_COST(*gpu, None, None)),
+        "A7": ("=BLENDED_PRICE(A2,B2,C2)", udfs.BLENDED_PRICE(*mix[:3])),
+        "A8": ("=BLENDED_PRICE(A2,B2,C2,,D2)", udfs.BLENDED_PRICE(*mix[:3], None, mix[3])),
+        "A9": ("=BLENDED_PRICE(A2,B2,C2,E2,D2)", udfs.BLENDED_PRICE(*mix[:3], None, mix[3])),
+        "A10": ("=TOKENS_PER_S_PER_MW(A3,B3,C3)", udfs.TOKENS_PER_S_PER_MW(700, 1.3, 400)),
+    }
+    for ref, (formula, _) in defaults.items():
+        ws2[ref] = formula
     wb.save(path)
     values = {("Analyst", ref): v for ref, (_, v) in cells.items()}
+    values.update({("Defaults", ref): v for ref, (_, v) in defaults.items()})
     values[("Analyst", "B14")] = array[0][0]
     inject_cached_values(str(path), lambda s, ref: values.get((s, ref), cached.get((s, ref))))
     assert formula_cells_without_value(path) == []
-    return path, cells, array
+    return path, cells, array, defaults
 
 
 @pytest.fixture(scope="module")
 def udf_exported(udf_book, tmp_path_factory):
-    path, cells, array = udf_book
+    path, cells, array, _ = udf_book
     out = tmp_path_factory.mktemp("udf-out") / "analyst.xlsx"
     result = export(path, out)
     return out, result, recalculated_values(out)
 
 
 def test_udf_cells_become_native_formulas_that_libreoffice_computes_alike(udf_book, udf_exported):
-    _, cells, array = udf_book
+    _, cells, array, _ = udf_book
     out, result, lo = udf_exported
     ws = load_workbook(out)["Analyst"]
     assert not result.recalculated
@@ -367,6 +418,41 @@ def test_udf_cells_become_native_formulas_that_libreoffice_computes_alike(udf_bo
     # text that merely names a function, and formulas over UDF cells, stay as they were
     assert ws["B12"].value == '="COST_PER_MTOK(x)"' and ws["B13"].value == "=B5*2"
     assert close(lo["Analyst"]["B13"], cells["B13"][1])
+
+
+def test_omitted_optional_arguments_read_named_defaults_not_typed_numbers(udf_book, udf_exported):
+    """GPU_MONTHLY_COST with 7 arguments, BLENDED_PRICE with 3: the native formulas name
+    the defaults (730 h/month, 3:1) instead of typing them, and compute the UDF values."""
+    source, _, _, defaults = udf_book
+    out, result, lo = udf_exported
+    wb = load_workbook(out)
+    ws = wb["Defaults"]
+    for ref, (formula, value) in defaults.items():
+        native = ws[ref].value
+        assert native.startswith("=") and not UDF_NAME.search(native), (ref, native)
+        assert _typed_numbers(native) == [], (ref, native)
+        assert close(lo["Defaults"][ref], value), (ref, native, lo["Defaults"][ref], value)
+    assert "Default_hours_per_month" in ws["A5"].value
+    assert "IF(ISBLANK(H1),Default_hours_per_month,H1)" in ws["A6"].value
+    assert "IF(ISBLANK(I1),0,I1)" in ws["A6"].value                 # 0 is a unit constant
+    assert "Default_input_output_ratio" in ws["A7"].value
+    assert "*1" in load_workbook(out)["Defaults"]["A10"].value         # utilization 1: allowed
+    # the export adds no typed number anywhere: any left is in the analyst's own formula
+    src = formula_cells(source)
+    for key, formula in formula_cells(out).items():
+        extra = set(_typed_numbers(formula)) - set(_typed_numbers(src.get(key, "=0")))
+        assert not extra, (key, formula)
+    # the named cells: on the added input sheet, the functions' own defaults
+    assert result.defaults_sheet == DEFAULTS_SHEET
+    assert result.default_names == ["Default_hours_per_month", "Default_input_output_ratio"]
+    sheet = wb[DEFAULTS_SHEET]
+    for name in result.default_names:
+        (where, ref), = list(wb.defined_names[name].destinations)
+        cell = sheet[ref.replace("$", "")]
+        assert where == DEFAULTS_SHEET and cell.style == "input"
+        assert cell.value == named_defaults()[name].value
+        assert sheet.cell(cell.row, 1).value == name
+    assert lo[DEFAULTS_SHEET]["B6"] == 730 and lo[DEFAULTS_SHEET]["B7"] == 3
 
 
 def test_udf_export_opens_in_libreoffice_with_no_error_and_the_cached_values(udf_exported):
@@ -410,6 +496,153 @@ def test_a_udf_call_without_a_value_is_computed_in_python_when_its_arguments_are
     assert result.recalculated                          # D3's native formula: LibreOffice
     assert out["D3"].value.startswith("=") and not UDF_NAME.search(out["D3"].value)
     assert close(cached_values(tmp_path / "out.xlsx")[("Sheet", "D3")], udfs.COST_PER_MTOK(2, 400))
+
+
+# ------------------------------------------------------------------ add-in cells that saved #NAME?
+
+@pytest.fixture(scope="module")
+def libreoffice_saved(tmp_path_factory):
+    """The committed workbook opened and saved by LibreOffice (which cannot run the
+    add-in: every function cell is stored as #NAME?), then exported."""
+    tmp = tmp_path_factory.mktemp("lo-saved")
+    book = convert(COMMITTED, tmp / "converted", "xlsx")
+    out = tmp / "out.xlsx"
+    return book, out, export(book, out)
+
+
+def test_a_book_saved_by_libreoffice_exports_native_formulas_not_name_errors(libreoffice_saved):
+    book, out, result = libreoffice_saved
+    saved = cached_values(book)
+    assert saved[("Functions", "B17")] == "#NAME?"          # what LibreOffice stored
+    source = _committed_cached()                            # the Python functions' values
+    udf_cells = sorted(k for k, f in formula_cells(COMMITTED).items() if UDF_NAME.search(f))
+    assert len(udf_cells) == 18
+    assert sorted(result.udf_errors) == sorted(f"{s}!{r}" for s, r in udf_cells)
+    assert len(result.udf_native) == 16 and sorted(result.udf_values) == [
+        "Functions!B156", "Functions!B164"]                 # DECODE_TPS_BOUND, MIN_GPUS
+    assert result.recalculated
+    formulas, cached = formula_cells(out), cached_values(out)
+    b17 = formulas[("Functions", "B17")]
+    assert b17.startswith("=") and not UDF_NAME.search(b17), b17
+    for key in udf_cells:
+        assert not is_error_value(cached[key]), key
+        assert close(cached[key], source[key]), (key, cached[key], source[key])
+    assert cached[("Functions", "B164")] == udfs.MIN_GPUS("H100", "moe-284b-a13b") == 4
+    errors = [(k, cached[k]) for k in formulas if is_error_value(cached[k])]
+    assert errors == []
+
+
+def _with_saved_errors(path: Path, refs) -> None:
+    """Hand-edit the sheet XML: each formula cell in *refs* gets the cached error
+    #NAME? (``t="e"``), as Excel saves a function it does not know."""
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i.filename)) for i in zf.infolist()]
+    out = []
+    for info, data in entries:
+        if info.filename == "xl/worksheets/sheet1.xml":
+            xml = data.decode()
+            for ref in refs:
+                xml, n = re.subn(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>(?:</v>)?</c>|'
+                                 rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v></v></c>',
+                                 lambda m: f'<c r="{ref}"{m.group(1) or m.group(3) or ""} t="e">'
+                                           f'<f>{m.group(2) or m.group(4)}</f><v>#NAME?</v></c>',
+                                 xml)
+                assert n == 1, (ref, xml)
+            data = xml.encode()
+        out.append((info, data))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in out:
+            zf.writestr(info, data)
+
+
+def test_a_book_saved_by_excel_without_the_add_in_is_computed_again(tmp_path):
+    book = tmp_path / "no-addin.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["A2"], ws["B2"] = 2.0, 400, "H100", "dense-70b"
+    ws["C1"] = "=_xludf.COST_PER_MTOK(A1,B1)"              # a native formula exists
+    ws["C2"] = "=_xludf.MIN_GPUS(A2,B2)"                    # none: the Python function's value
+    ws["C3"] = "=C1*2"                                      # over a #NAME? cell: #NAME? too
+    ws["C4"] = "=_xludf.COST_PER_MTOK(A1,0)"                # the function's own message
+    ws["C5"] = "=_xludf.BLENDED_PRICE(A1,B1,A1)"            # input_output_ratio left out
+    ws["C6"] = "=2*_xludf.MARKUP(B1,C1)"                    # nested, over an error cell
+    ws["C7"] = "=_xludf.GPU_MONTHLY_COST(A1,0,1,1,1,1,1)"   # a message (needs no named default)
+    wb.save(book)
+    _with_saved_errors(book, ["C1", "C2", "C3", "C4", "C5", "C6", "C7"])
+    assert cached_values(book)[("Sheet", "C1")] == "#NAME?"
+    assert formula_cells_without_value(book) == []
+    result = export(book, tmp_path / "out.xlsx")
+    assert result.udf_errors == ["Sheet!C1", "Sheet!C2", "Sheet!C4", "Sheet!C5", "Sheet!C6",
+                                 "Sheet!C7"]
+    assert result.udf_native == ["Sheet!C1", "Sheet!C5", "Sheet!C6"]
+    assert result.udf_values == ["Sheet!C2", "Sheet!C4", "Sheet!C7"] == result.udf_computed
+    assert result.default_names == ["Default_input_output_ratio"]     # C7 keeps its message
+    assert result.recalculated
+    out = load_workbook(tmp_path / "out.xlsx")["Sheet"]
+    cached = cached_values(tmp_path / "out.xlsx")
+    cost = udfs.COST_PER_MTOK(2.0, 400)
+    assert out["C1"].value == "=(A1/(B1*3600*1/1000000))"
+    assert close(cached[("Sheet", "C1")], cost)
+    assert out["C2"].value == udfs.MIN_GPUS("H100", "dense-70b")
+    assert out["C3"].value == "=C1*2" and close(cached[("Sheet", "C3")], 2 * cost)
+    assert out["C4"].value == "tokens_per_s must be > 0, got 0" == udfs.COST_PER_MTOK(2.0, 0)
+    assert "Default_input_output_ratio" in out["C5"].value
+    assert close(cached[("Sheet", "C5")], udfs.BLENDED_PRICE(2.0, 400, 2.0))
+    assert close(cached[("Sheet", "C6")], 2 * udfs.MARKUP(400, cost))
+    assert out["C7"].value == "depreciation_years must be > 0, got 0"
+    assert not any(is_error_value(v) for v in cached.values())
+
+
+def test_a_saved_error_with_no_native_formula_and_no_computable_call_is_refused(tmp_path):
+    book = tmp_path / "no-addin.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["B1"], ws["B2"] = 1.9, 2.0, 400, 500
+    ws["C1"] = "=_xludf.COST_PER_MTOK(A1,B1)"
+    ws["C2"] = "=SUM(_xludf.COST_PER_MTOK(A1:A2,B1:B2))"     # a range: no native formula
+    ws["C3"] = '=_xludf.MIN_GPUS(C1,"dense-70b")'            # over a #NAME? cell
+    wb.save(book)
+    _with_saved_errors(book, ["C1", "C2", "C3"])
+    with pytest.raises(WorkbookError, match=r"Sheet!C2 calls a function that only works with the "
+                                            r"Python add-in and has no saved value \(none, or an "
+                                            r"error such as #NAME\?\) \(1 more cells like it\)"):
+        export(book, tmp_path / "out.xlsx")
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_default_name_the_book_already_uses_is_not_taken_over(tmp_path):
+    from openpyxl.workbook.defined_name import DefinedName
+    book = tmp_path / "names.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    gpu = [30000, 3, 350, 700, 1.3, 0.1, 150]
+    for c, v in enumerate(gpu, start=1):
+        ws.cell(1, c, v)
+    ws["Z1"] = 8760
+    ws["C2"] = "=GPU_MONTHLY_COST(A1,B1,C1,D1,E1,F1,G1)"
+    wb.defined_names["Default_hours_per_month"] = DefinedName(
+        "Default_hours_per_month", attr_text="Sheet!$Z$1")        # the analyst's own meaning
+    wb.create_sheet(DEFAULTS_SHEET)["A1"] = "the analyst's notes"
+    wb.save(book)
+    inject_cached_values(str(book), lambda s, r: udfs.GPU_MONTHLY_COST(*gpu) if r == "C2" else None)
+    result = export(book, tmp_path / "out.xlsx")
+    assert not result.recalculated                          # BOOK's value is kept
+    out = load_workbook(tmp_path / "out.xlsx")
+    assert "*Default_hours_per_month_2*" in out["Sheet"]["C2"].value
+    assert result.default_names == ["Default_hours_per_month_2"]
+    assert result.defaults_sheet == f"{DEFAULTS_SHEET} 2"
+    assert out.defined_names["Default_hours_per_month"].attr_text == "Sheet!$Z$1"
+    assert list(out.defined_names["Default_hours_per_month_2"].destinations) == [
+        (f"{DEFAULTS_SHEET} 2", "$B$6")]
+    assert out[f"{DEFAULTS_SHEET} 2"]["B6"].value == 730
+    assert out[DEFAULTS_SHEET]["A1"].value == "the analyst's notes"
+
+
+def test_error_values_are_told_from_messages():
+    for shown in ("#NAME?", "#VALUE!", "#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "Err:502"):
+        assert is_error_value(shown), shown
+    for shown in ("tokens_per_s must be > 0, got 0", "#1 model", "Err:", 0.0, None, "NAME?"):
+        assert not is_error_value(shown), shown
 
 
 def test_a_workbook_with_parts_openpyxl_would_drop_is_refused(tmp_path):

@@ -16,9 +16,11 @@ from openpyxl import Workbook, load_workbook
 
 from tokencost import core, udfs
 from tokencost.udf_support import xlwings_call
-from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used
+from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used, tokenize
 from tokencost.workbook.libreoffice import recalc_in_place, recalculated_values
-from tokencost.workbook.udf_native import expand, native_formula, native_templates, udf_names
+from tokencost.workbook.udf_native import (LITERAL_DEFAULTS, default_names_in, expand,
+                                           is_universal, named_defaults, native_formula,
+                                           native_templates, udf_names)
 
 from workbook_helpers import cached_values, close
 
@@ -137,15 +139,54 @@ def test_catalog_functions_cache_the_bound_and_the_gpu_count(book):
     ("=MARKUP(Prices[price_usd_per_mtok],B1)", None),
     ('=MIN_GPUS("H100","dense-70b")', None),              # catalog function: no native form
     ("=COST_PER_MTOK(A1)", None),                          # a required argument is missing
+    # defaults that are not unit constants are named, never typed (730 h/month, 3:1)
+    ("=GPU_MONTHLY_COST(A1,A2,A3,A4,A5,A6,A7)",
+     "=(-PMT(0/12,A2*12,A1)+A3+A4/1000*A5*Default_hours_per_month*A6+A7)"),
+    ("=GPU_HOUR_COST(A1,A2,A3,A4,A5,A6,A7,A8)",
+     "=((-PMT(0/12,A2*12,A1)+A3+A4/1000*A5*IF(ISBLANK(A8),Default_hours_per_month,A8)*A6+A7)"
+     "/IF(ISBLANK(A8),Default_hours_per_month,A8))"),
+    ("=BLENDED_PRICE(1,0.1,4)",
+     "=((Default_input_output_ratio*((1-0)*1+0*0.1)+4)/(Default_input_output_ratio+1))"),
+    ("=TOKENS_PER_S_PER_MW(B1,B2,B3)", "=(1000000/(B1*B2)*B3*1)"),
 ])
 def test_native_formula_rewrites_calls(formula, expected):
     assert native_formula(formula) == expected
 
 
 def test_expand_uses_defaults_for_missing_optionals():
-    assert expand("GPU_HOUR_COST", ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]) == (
+    args = ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]
+    assert expand("GPU_HOUR_COST", args) == (
+        "(-PMT(0/12,A2*12,A1)+A3+A4/1000*A5*Default_hours_per_month*A6+A7)/Default_hours_per_month")
+    # numbers only for a formula that is computed and thrown away (tokencost recalc)
+    assert expand("GPU_HOUR_COST", args, defaults=LITERAL_DEFAULTS) == (
         "(-PMT(0/12,A2*12,A1)+A3+A4/1000*A5*730*A6+A7)/730")
+    # a workbook that already uses the name gets another one
+    assert expand("BLENDED_PRICE", ["1", "2", "3"], defaults=lambda n: n + "_2") == (
+        "(Default_input_output_ratio_2*((1-0)*1+0*2)+3)/(Default_input_output_ratio_2+1)")
     assert expand("DECODE_TPS_BOUND", ['"H100"', '"dense-70b"']) is None
+
+
+def test_native_templates_and_defaults_type_no_assumption():
+    """Convention: formulas hold only unit constants (0, 1, 12, 100, 1000, 3600, 1e6);
+    the functions' other defaults are the named cells of named_defaults()."""
+    for name, template in native_templates().items():
+        body = template.replace("{", "").replace("}", "")
+        assert [v for k, v in tokenize(body) if k == "number" and not is_universal(v)] == [], name
+    assert {n: (d.value, d.unit, d.functions) for n, d in named_defaults().items()} == {
+        "Default_hours_per_month": (730.0, "h/month", ("GPU_MONTHLY_COST", "GPU_HOUR_COST")),
+        "Default_input_output_ratio": (3.0, "ratio", ("BLENDED_PRICE",)),
+    }
+    for spec in udfs.UDF_SPECS:            # every default of a native function is covered
+        if spec.name in native_templates():
+            for arg, value in spec.defaults.items():
+                named = [d for d in named_defaults().values() if d.arg == arg]
+                assert is_universal(value) or [d.value for d in named] == [value], (spec.name, arg)
+    assert default_names_in("=A1*Default_hours_per_month+default_input_output_ratio") == {
+        "Default_hours_per_month", "Default_input_output_ratio"}
+    for n in (0, 1, 12, 100, 1000, 3600, "1e6", "1000000"):
+        assert is_universal(n), n
+    for n in (730, 3, 0.5, 8760, "x", None):
+        assert not is_universal(n), n
 
 
 def test_translated_formulas_compute_the_udf_values_in_libreoffice(tmp_path):
@@ -179,12 +220,15 @@ def test_recalc_values_udf_cells_through_their_native_formulas(book, tmp_path):
     ws = wb["Functions"]
     args, udf_cell, native = _blocks(book)["COST_PER_MTOK"]
     ws[args[1]] = 800                                   # twice the throughput: half the cost
+    gpu = _blocks(book)["GPU_HOUR_COST"][0]
+    ws["F1"] = f"=GPU_HOUR_COST({','.join(gpu[:7])})"    # hours_per_month left out: 730
     wb.save(copy)                                       # openpyxl drops every cached value
     recalc_in_place(copy, backup=False)
     cached = cached_values(copy)
     half = udfs.COST_PER_MTOK(float(ws[args[0]].value), 800.0)
     assert close(cached[("Functions", udf_cell)], half)
     assert close(cached[("Functions", native)], half)
+    assert close(cached[("Functions", "F1")], udfs.GPU_HOUR_COST(*[ws[a].value for a in gpu[:7]]))
     with zipfile.ZipFile(copy) as zf:                  # the formula itself is kept
         assert "COST_PER_MTOK(" in zf.read(_sheet_part(copy, "Functions")).decode()
 

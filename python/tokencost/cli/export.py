@@ -14,7 +14,10 @@ def register(sub):
         description="Export BOOK for a colleague who has neither Python nor the add-in. OUT.xlsx is "
                     "a macro-free copy: no VBA, no xlwings.conf sheet, every TokenCost function "
                     "(=COST_PER_MTOK() ...) replaced by its native formula, or by its value where "
-                    "none exists; every formula keeps its cached value. --pdf renders the output "
+                    "none exists (a call saved as #NAME? without the add-in is computed again); an "
+                    "optional argument left out or blank reads the function's default from a named "
+                    "cell on an added 'Function defaults' sheet; every formula keeps its cached "
+                    "value. --pdf renders the output "
                     "sheets and their charts with LibreOffice; --csv and --markdown write the output "
                     "tables as the workbook shows them (CSV text that starts with =, +, - or @ is "
                     "neutralised). BOOK is never changed; a file replaced is kept as FILE.bak.",
@@ -58,6 +61,13 @@ def run(args) -> int:
                     f"{len(result.udf_values)} now values")
         print(f"{result.xlsx}: macro-free workbook, {result.formulas} formula cells with cached "
               f"values{udfs}", file=report)
+        if result.udf_errors:
+            print(f"{result.xlsx}: {len(result.udf_errors)} of those showed an error in BOOK "
+                  f"(#NAME?: saved without the add-in), e.g. {result.udf_errors[0]}; computed "
+                  "again", file=report)
+        if result.defaults_sheet:
+            print(f"{result.xlsx}: sheet '{result.defaults_sheet}' holds the functions' defaults "
+                  f"the native formulas read ({', '.join(result.default_names)})", file=report)
     if result.pdf:
         print(f"{result.pdf}: PDF of the output sheets", file=report)
     for path in result.csv_files:

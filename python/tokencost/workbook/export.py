@@ -10,9 +10,14 @@ TokenCost function call (``=COST_PER_MTOK(...)``, also written
 native formula (:func:`tokencost.workbook.udf_native.native_formula`) or, where
 none exists (range arguments, array formulas, the catalog functions, another
 add-in's function), by the value the cell showed. A TokenCost call the file
-holds no value for (a book saved by openpyxl) is computed here by the Python
-function itself when its arguments are constants or single cells. Every formula
-cell keeps the cached value BOOK had; where BOOK had none, LibreOffice computes it. The PDF, CSV and Markdown files
+holds no value for (a book saved by openpyxl), or only an error value (``#NAME?``:
+saved by Excel without the add-in, or by LibreOffice), is computed here by the
+Python function itself when its arguments are constants or single cells. Every
+formula cell keeps the cached value BOOK had; where BOOK had none, or an add-in
+call showed an error, LibreOffice computes the values. An omitted optional
+argument whose default is not a unit constant (``hours_per_month`` 730) is read
+by the native formula from a named input cell on an added "Function defaults"
+sheet, so no assumption is typed into a formula. The PDF, CSV and Markdown files
 are rendered from that workbook, so all of them show the same numbers as the
 colleague's spreadsheet.
 
@@ -38,6 +43,9 @@ XLWINGS_SHEETS = ("xlwings.conf", "_xlwings.conf")
 #: what the PDF shows: sheets of these template roles
 PDF_ROLES = ("output",)
 _ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+_LO_ERROR = re.compile(r"^Err:\d{3}$")     # LibreOffice's own error codes (Err:502)
+#: the sheet of named function defaults the export adds when a native formula needs one
+DEFAULTS_SHEET = "Function defaults"
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 _FOREIGN_UDF = re.compile(r"(?<![\w.])(?:_xludf|_xll)\.[A-Za-z_][\w.]*\s*\(", re.I)
 
@@ -65,6 +73,9 @@ class ExportResult:
     udf_native: List[str] = field(default_factory=list)    # "Sheet!B7" now a native formula
     udf_values: List[str] = field(default_factory=list)    # "Sheet!B7" now a plain value
     udf_computed: List[str] = field(default_factory=list)  # of those, values computed in Python
+    udf_errors: List[str] = field(default_factory=list)    # add-in cells BOOK saved an error in
+    defaults_sheet: Optional[str] = None                    # the sheet of named defaults added
+    default_names: List[str] = field(default_factory=list) # the names defined on it
     removed_sheets: List[str] = field(default_factory=list)
     removed_names: List[str] = field(default_factory=list)
     recalculated: bool = False     # LibreOffice filled missing cached values
@@ -169,9 +180,18 @@ def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]
     return True, result
 
 
-def _native(formula: str) -> Optional[str]:
+def _native(formula: str, defaults=None) -> Optional[str]:
     from .udf_native import native_formula
-    return native_formula(formula)
+    return native_formula(formula, defaults=defaults)
+
+
+def is_error_value(value) -> bool:
+    """Whether a cached value is a spreadsheet error (``#NAME?``, ``#N/A``, ...,
+    LibreOffice's ``Err:502``): what a cell shows when it could not compute."""
+    from .formula import XLError
+    if isinstance(value, XLError):
+        return True
+    return isinstance(value, str) and (value in _ERRORS or bool(_LO_ERROR.match(value)))
 
 
 # ------------------------------------------------------------------ reading a package
@@ -262,13 +282,30 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
         value = wb[sheet][ref].value
         if isinstance(value, ArrayFormula) or (isinstance(value, str) and value.startswith("=")):
             key = (sheet, ref)
-            return (key not in missing, cached.get(key))
+            shown = cached.get(key)     # an error shown (#NAME?) is no value to compute with
+            return (key not in missing and not is_error_value(shown), shown)
         return True, (str(value) if value is not None and not isinstance(
             value, (int, float, bool, str)) else value)
 
     call = _udf_call(udf_names())
     fixed: Dict[tuple, object] = {}       # (sheet, ref) -> cached value of a new native formula
     no_value = []
+    taken = {n.upper() for n in wb.defined_names} | {
+        n.upper() for ws in wb.worksheets for n in ws.defined_names}
+    chosen: Dict[str, str] = {}           # Default_x -> the name it has in this book
+    pending: set = set()                  # the defaults the call being translated names
+    names_used: Dict[str, str] = {}       # those of the native formulas written
+
+    def default_ref(name: str) -> str:
+        """The book's name for a function default (renamed if BOOK defines it already)."""
+        if name not in chosen:
+            chosen[name], n = name, 1
+            while chosen[name].upper() in taken:
+                n += 1
+                chosen[name] = f"{name}_{n}"
+        pending.add(name)
+        return chosen[name]
+
     for ws in wb.worksheets:
         array_done = set()
         for row in ws.iter_rows():
@@ -286,13 +323,25 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
                 if kind == "native":
                     continue
                 native = None
+                # an error saved in an add-in cell (#NAME?: saved without the add-in) is
+                # no value: the cell is computed again, like a cell saved with none
+                shown_error = kind == "udf" and key not in missing and is_error_value(cached.get(key))
+                if shown_error:
+                    result.udf_errors.append(where)
                 if kind == "udf" and not is_array:
-                    native = _native(strip_udf_prefixes(text, call))
-                    if native is not None and isinstance(cached.get(key), str) and key not in missing:
+                    pending.clear()
+                    native = _native(strip_udf_prefixes(text, call), default_ref)
+                    if native is not None and key not in missing and not shown_error \
+                            and isinstance(cached.get(key), str):
                         native = None       # the UDF showed a message: keep what the reader saw
+                    elif native is not None and (key in missing or shown_error):
+                        known, computed = python_value(text, ws.title, cell_value)
+                        if known and isinstance(computed, str):
+                            native = None   # the function's own message: what the add-in shows
                 if native is not None:
                     cell.value = native
-                    fixed[key] = cached.get(key)
+                    names_used.update((name, chosen[name]) for name in pending)
+                    fixed[key] = None if shown_error else cached.get(key)
                     result.udf_native.append(where)
                     continue
                 cells = [cell]
@@ -303,7 +352,8 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
                 for target_cell in cells:
                     k = (ws.title, target_cell.coordinate)
                     shown = cached.get(k)
-                    if k in missing or (target_cell is cell and k not in cached and is_array):
+                    if k in missing or (target_cell is cell and k not in cached and is_array) or (
+                            kind == "udf" and is_error_value(shown)):
                         known = False
                         if kind == "udf" and not is_array:
                             known, shown = python_value(text, ws.title, cell_value)
@@ -320,9 +370,11 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
         what = ("refers to the removed xlwings.conf sheet" if kind == "removed-sheet"
                 else "calls a function that only works with the Python add-in")
         raise WorkbookError(
-            f"{book}: {first} {what} and has no saved value"
+            f"{book}: {first} {what} and has no saved value (none, or an error such as #NAME?)"
             f"{f' ({more} more cells like it)' if more else ''}; open the book in Excel with the "
             "add-in, recalculate and save, then export again")
+    if names_used:
+        _add_defaults_sheet(wb, names_used, result)
 
     if wb.active is None or wb.active.sheet_state != "visible":
         wb.active = next(i for i, ws in enumerate(wb.worksheets) if ws.sheet_state == "visible")
@@ -340,9 +392,14 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
     unfilled = {k for k in missing if (k[0], k[1]) not in fixed} | {
         k for k, v in fixed.items() if v is None}
     still_formula = set(_formula_keys(target))
-    if unfilled & still_formula:
+    if result.udf_errors:
+        # cells over them saved the error too (=B5*2 shows #NAME?): recalculate every cell
+        progress(f"{len(result.udf_errors)} add-in function cells were saved with an error "
+                 "(#NAME?: saved without the add-in): recalculating with LibreOffice")
+    elif unfilled & still_formula:
         progress(f"{len(unfilled & still_formula)} formula cells had no saved value: "
                  "recalculating with LibreOffice")
+    if result.udf_errors or unfilled & still_formula:
         from .libreoffice import LibreOfficeError, recalculated_values
         try:
             values = recalculated_values(target)
@@ -353,6 +410,47 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
                              modified=stamp)
         result.recalculated = True
     return result
+
+
+def _add_defaults_sheet(wb, names_used: Dict[str, str], result: ExportResult) -> None:
+    """Append the sheet of named function defaults the native formulas read: one
+    input cell per default, its defined name in column A."""
+    from openpyxl.workbook.defined_name import DefinedName
+    from .build import TEMPLATES_DIR, _number_format, _register_styles
+    from .spec import load_template
+    from .udf_native import named_defaults
+    template = load_template(TEMPLATES_DIR / "main.toml")
+    _register_styles(wb, template)            # a book without the template's styles gets them
+    title, n = DEFAULTS_SHEET, 1
+    while title in wb.sheetnames:
+        n += 1
+        title = f"{DEFAULTS_SHEET} {n}"
+    ws = wb.create_sheet(title)
+    ws.sheet_properties.tabColor = template.role_colors.get("input", "FFC000")
+    ws["A1"], ws["A1"].style = "Defaults of the TokenCost functions", "title"
+    notes = ("Added by tokencost export. Where a function call left an optional argument out or "
+             "blank, its native formula reads the function's default from the named cell below "
+             "(the same default the Python function uses).",
+             "Change a value here to change every such formula; a value in the call's own "
+             "argument cell still overrides it for that call.")
+    for r, note in enumerate(notes, start=2):
+        ws.cell(r, 1, note).style = "note"
+    for c, head in enumerate(("Name", "Value", "Unit", "Default of"), start=1):
+        ws.cell(5, c, head).style = "header"
+    sheet_ref = f"'{title}'"
+    for r, (name, used) in enumerate(sorted(names_used.items()), start=6):
+        named = named_defaults()[name]
+        ws.cell(r, 1, used).style = "label"
+        cell = ws.cell(r, 2, int(named.value) if named.value.is_integer() else named.value)
+        cell.style = "input"
+        cell.number_format = _number_format(named.unit)
+        ws.cell(r, 3, named.unit).style = "unit"
+        ws.cell(r, 4, f"{', '.join(named.functions)}: {named.arg} ({named.doc})").style = "note"
+        wb.defined_names[used] = DefinedName(used, attr_text=f"{sheet_ref}!$B${r}")
+        result.default_names.append(used)
+    for col, width in (("A", 32), ("B", 14), ("C", 12), ("D", 100)):
+        ws.column_dimensions[col].width = width
+    result.defaults_sheet = title
 
 
 def _formula_keys(path):

@@ -98,13 +98,14 @@ def recalc_in_place(book: Path, backup: bool = True) -> int:
     from .build import write_atomic
     from .cached import inject_cached_values, rewrite_formulas
     from .formula import FormulaError, functions_used
-    from .udf_native import native_formula, udf_names
+    from .udf_native import LITERAL_DEFAULTS, native_formula, udf_names
     book = Path(book)
     udfs = udf_names()
     with tempfile.TemporaryDirectory(prefix="tokencost-native-") as tmp:
         native_copy = Path(tmp) / book.name
         shutil.copyfile(book, native_copy)
-        rewrite_formulas(str(native_copy), native_formula)
+        rewrite_formulas(str(native_copy),   # a scratch copy: defaults as numbers
+                         lambda f: native_formula(f, defaults=LITERAL_DEFAULTS))
         values = recalculated_values(native_copy)
 
     def keep(sheet, ref, formula):  # a UDF call LibreOffice could not value: keep the old value

@@ -13,20 +13,44 @@ It gives up (returns None) where the native formula would not mean the same:
 a range argument (the UDF returns an array; an Excel 2010 formula would need
 array entry) or a function with no native formula (the catalog functions). The
 caller then keeps the cell's value.
+
+Omitted or blank optional arguments take the function's default. The workbook
+convention allows no typed numbers in formulas except unit constants
+(:data:`UNIVERSAL_CONSTANTS`: 0, 1, 12, 100, 1000, 3600, 1e6), so a default
+that is one of those is written as the number (``utilization`` 1,
+``cost_of_capital`` 0) and every other default is written as a defined name,
+``Default_<argument>`` (``Default_hours_per_month`` = 730,
+``Default_input_output_ratio`` = 3; :func:`named_defaults` lists them). A
+workbook that receives such a formula must define the name: ``tokencost
+export`` adds a "Function defaults" sheet of named input cells. A formula only
+computed on a scratch copy (``tokencost recalc``) can ask for the numbers
+instead (``defaults=LITERAL_DEFAULTS``).
 """
 from __future__ import annotations
 
 import functools
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, Tuple, Union
 
 from .formula import FormulaError, tokenize
 
 FUNCTIONS_PART = Path(__file__).resolve().parents[3] / "templates" / "parts" / "functions.toml"
 _PREFIXES = ("_XLUDF.", "_XLL.")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+#: the only numbers a formula may hold under the workbook convention (unit conversions)
+UNIVERSAL_CONSTANTS = frozenset({0.0, 1.0, 12.0, 100.0, 1000.0, 3600.0, 1e6})
+#: prefix of the defined names that hold the functions' non-universal defaults
+DEFAULT_NAME_PREFIX = "Default_"
+#: ``defaults=`` value asking :func:`expand` / :func:`native_formula` for plain numbers
+LITERAL_DEFAULTS = "values"
+
+#: how a default is written: None (a ``Default_<argument>`` name unless universal),
+#: LITERAL_DEFAULTS (the number), or a callable ``name -> formula text`` (e.g. a renamed name)
+Defaults = Union[None, str, Callable[[str], str]]
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,14 +76,79 @@ def _literal(value) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def expand(name: str, args: list, blank_defaults: bool = False) -> Optional[str]:
+def is_universal(value) -> bool:
+    """Whether a number may be typed into a formula (:data:`UNIVERSAL_CONSTANTS`)."""
+    try:
+        return float(value) in UNIVERSAL_CONSTANTS
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class NamedDefault:
+    """A function default that native formulas read from a named cell."""
+    name: str                     # Default_hours_per_month
+    arg: str                      # hours_per_month
+    value: float                  # 730.0
+    unit: str                     # h/month
+    doc: str                      # the argument's doc (function wizard), unit included
+    functions: Tuple[str, ...]    # the functions with a native formula that default it
+
+
+@functools.lru_cache(maxsize=None)
+def named_defaults() -> dict:
+    """``{name: NamedDefault}``: every default that is not a universal constant, of
+    the functions with a native formula. One name per argument; an argument whose
+    default differs between functions gets one name per function
+    (``Default_<FUNCTION>_<argument>``)."""
+    by_arg = {}
+    for spec in _specs().values():
+        if spec.name not in native_templates():
+            continue
+        for arg, value in spec.defaults.items():
+            if value is not None and not is_universal(value):
+                by_arg.setdefault(arg, []).append((spec, float(value)))
+    out = {}
+    for arg, uses in by_arg.items():
+        groups = ([(f"{DEFAULT_NAME_PREFIX}{arg}", uses)] if len({v for _, v in uses}) == 1 else
+                  [(f"{DEFAULT_NAME_PREFIX}{spec.name}_{arg}", [(spec, v)]) for spec, v in uses])
+        for name, group in groups:
+            spec = group[0][0]
+            doc = spec.arg_docs[spec.args.index(arg)]
+            unit = doc[doc.rindex("[") + 1: doc.rindex("]")] if "[" in doc else ""
+            out[name] = NamedDefault(name, arg, group[0][1], unit, doc,
+                                     tuple(s.name for s, _ in group))
+    return out
+
+
+def default_name(function: str, arg: str) -> Optional[str]:
+    """The defined name that holds *function*'s default for *arg* (None when the
+    default is a universal constant, or there is none)."""
+    for name, named in named_defaults().items():
+        if named.arg == arg and function in named.functions:
+            return name
+    return None
+
+
+def _default_text(function: str, arg: str, value, defaults: Defaults) -> str:
+    name = None if defaults == LITERAL_DEFAULTS else default_name(function, arg)
+    if name is None:
+        return _literal(value)
+    return defaults(name) if callable(defaults) else name
+
+
+def expand(name: str, args: list, blank_defaults: bool = False,
+           defaults: Defaults = None) -> Optional[str]:
     """The native formula (no ``=``) of UDF *name* called with argument texts *args*.
 
-    Missing or empty optional arguments take the function's default. With
-    *blank_defaults*, an optional argument given as one cell reference becomes
-    ``IF(ISBLANK(ref),default,ref)``: a UDF reads a blank cell as its default,
-    while a native formula would read 0. Returns None when *name* has no native
-    formula.
+    Missing or empty optional arguments take the function's default: a universal
+    constant (0, 1) as the number, any other default as its defined name
+    (``Default_hours_per_month``, see :func:`named_defaults`); *defaults*
+    ``LITERAL_DEFAULTS`` writes every default as the number, a callable maps each
+    name to the text to write. With *blank_defaults*, an optional argument given
+    as one cell reference becomes ``IF(ISBLANK(ref),default,ref)``: a UDF reads a
+    blank cell as its default, while a native formula would read 0. Returns None
+    when *name* has no native formula.
     """
     spec = _specs().get(name)
     template = native_templates().get(name)
@@ -74,11 +163,11 @@ def expand(name: str, args: list, blank_defaults: bool = False) -> Optional[str]
         if not text:
             if arg not in spec.defaults or default is None:
                 raise FormulaError(f"{name}: argument {arg} is required")
-            texts[arg] = _literal(default)
+            texts[arg] = _default_text(name, arg, default, defaults)
             continue
         single = len(tokenize(text)) == 1
         if blank_defaults and default is not None and single and _is_cell(text):
-            texts[arg] = f"IF(ISBLANK({text}),{_literal(default)},{text})"
+            texts[arg] = f"IF(ISBLANK({text}),{_default_text(name, arg, default, defaults)},{text})"
         else:
             texts[arg] = text if single else f"({text})"
     return _PLACEHOLDER.sub(lambda m: texts[m.group(1)], template)
@@ -102,10 +191,15 @@ def _udf_name(token_value: str) -> str:
     return name
 
 
-def native_formula(formula: str) -> Optional[str]:
+def native_formula(formula: str, defaults: Defaults = None) -> Optional[str]:
     """*formula* (``=...``) with every UDF call replaced by its native formula;
     the formula itself when it calls no UDF; None when a call cannot be
-    replaced (a range argument, a function without a native formula)."""
+    replaced (a range argument, a function without a native formula).
+
+    An omitted or blank optional argument whose default is not a universal
+    constant is written as its defined name (``Default_hours_per_month``), which
+    the workbook must define (:func:`named_defaults`, :func:`default_names_in`);
+    *defaults* as in :func:`expand`."""
     body = formula[1:] if formula.startswith("=") else formula
     try:
         tokens = tokenize(body)
@@ -115,7 +209,7 @@ def native_formula(formula: str) -> Optional[str]:
     if not any(kind == "func" and _udf_name(value) in names for kind, value in tokens):
         return formula
     try:
-        text, end = _rewrite(tokens, 0, names)
+        text, end = _rewrite(tokens, 0, names, defaults=defaults)
     except _CannotReplace:
         return None
     return "=" + text
@@ -125,7 +219,14 @@ class _CannotReplace(Exception):
     pass
 
 
-def _rewrite(tokens: list, i: int, names, stop_at_close: bool = False):
+def default_names_in(formula: str) -> set:
+    """The :func:`named_defaults` names a formula refers to."""
+    body = formula[1:] if formula.startswith("=") else formula
+    known = {n.upper(): n for n in named_defaults()}
+    return {known[v.upper()] for kind, v in tokenize(body) if kind == "name" and v.upper() in known}
+
+
+def _rewrite(tokens: list, i: int, names, stop_at_close: bool = False, defaults: Defaults = None):
     """Rewrite tokens from *i*; returns (text, index after). With *stop_at_close*,
     stops before a ``)`` or ``,`` at depth 0 (the end of an argument)."""
     out = []
@@ -139,7 +240,7 @@ def _rewrite(tokens: list, i: int, names, stop_at_close: bool = False):
             args, i = [], i + 1
             while True:
                 start = i
-                text, i = _rewrite(tokens, i, names, stop_at_close=True)
+                text, i = _rewrite(tokens, i, names, stop_at_close=True, defaults=defaults)
                 if _is_range(tokens[start:i]):
                     raise _CannotReplace(name)
                 args.append(text)
@@ -152,7 +253,7 @@ def _rewrite(tokens: list, i: int, names, stop_at_close: bool = False):
             if args == [""]:
                 args = []
             try:
-                native = expand(name, args, blank_defaults=True)
+                native = expand(name, args, blank_defaults=True, defaults=defaults)
             except FormulaError:
                 raise _CannotReplace(name) from None
             if native is None:
