@@ -2,7 +2,8 @@
 sheet, a tab copied by hand, and LibreOffice's recalculation against the core.
 
 Two LibreOffice conversions for the module (the workbook after `scenario add`, and the
-hand-copied tab); tolerance: relative 1e-9 (``workbook_helpers.close``).
+same book edited by hand: a copied tab, a name that is no tab, two invalid overrides);
+tolerance: relative 1e-9 (``workbook_helpers.close``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from tokencost.cli import main
 from tokencost.datasets import load_defaults
@@ -20,8 +22,11 @@ from tokencost.model import evaluate
 from tokencost.workbook.formula import functions_used, tokenize
 from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
 from tokencost.workbook.udf_native import udf_names
-from tokencost.workbook.scenario import (_main_template, add_scenario, list_scenarios,
-                                         name_problem, prototype_layout, remove_scenario)
+from tokencost.schema import overridable_inputs
+from tokencost.workbook import read as reader
+from tokencost.workbook.scenario import (BOUNDS, TAB_FILE, _main_template, add_scenario,
+                                         list_scenarios, name_problem, prototype_layout,
+                                         remove_scenario)
 
 from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
 
@@ -83,7 +88,6 @@ def tab_column(get, sheet, proto, base, key, n):
     """The first *n* slot values of column *key* of block *base* on scenario tab *sheet*."""
     layout = proto.blocks[base]
     col = layout.columns[key]
-    from openpyxl.utils import get_column_letter
     return [get(sheet, f"{get_column_letter(col)}{layout.first_row + i}") for i in range(n)]
 
 
@@ -233,19 +237,36 @@ def test_libreoffice_recalculates_the_added_scenario_like_the_core(added, added_
     assert added_lo["Checks"]["A2"] == "Master check: OK"
 
 
-def test_a_tab_copied_by_hand_works_once_named_on_the_summary(added, proto, tmp_path):
-    """Excel's Move or Copy keeps formula text as is; openpyxl's copy_worksheet does the same."""
-    path = tmp_path / "copied.xlsm"
+def override_rows(ws):
+    header = next(r for r in range(1, 40) if ws.cell(r, 1).value == "input name")
+    return {ws.cell(r, 1).value: r for r in range(header + 1, header + 30) if ws.cell(r, 1).value}
+
+
+#: typed (or pasted, which bypasses data validation) into override cells by hand
+BAD = {"subsidized_power": ("power_price_usd_per_kwh", "0.05 $"), ADDED: ("utilization", 0)}
+
+
+@pytest.fixture(scope="module")
+def by_hand(added, tmp_path_factory):
+    """*added* edited in Excel's way: depreciation_5y copied (Move or Copy keeps formula text as
+    is; openpyxl's copy_worksheet does the same) as dep5y_tps_600 with tokens_per_s = 600 and
+    named on the Scenarios sheet, a name that is no tab, and the invalid overrides of BAD.
+    Returns (path, LibreOffice's recalculated values)."""
+    path = tmp_path_factory.mktemp("by_hand") / "copied.xlsm"
     wb = load_workbook(added, keep_vba=True)
     copy = wb.copy_worksheet(wb["depreciation_5y"])
     copy.title = "dep5y_tps_600"
-    header = next(r for r in range(1, 40) if copy.cell(r, 1).value == "input name")
-    rows = {copy.cell(r, 1).value: r for r in range(header + 1, header + 30)}
-    copy.cell(rows["tokens_per_s"], 2).value = 600
+    copy.cell(override_rows(copy)["tokens_per_s"], 2).value = 600
     wb["Scenarios"]["F9"] = "dep5y_tps_600"
     wb["Scenarios"]["G9"] = "no such tab"
+    for sheet, (name, value) in BAD.items():
+        wb[sheet].cell(override_rows(wb[sheet])[name], 2).value = value
     wb.save(path)
-    values = recalculated_values(path)
+    return path, recalculated_values(path)
+
+
+def test_a_tab_copied_by_hand_works_once_named_on_the_summary(by_hand, proto):
+    path, values = by_hand
     get = lambda sheet, ref: values[sheet].get(ref)
     overrides = {"depreciation_years": 5.0, "tokens_per_s": 600.0}
     assert_tab_equals_core(get, "dep5y_tps_600", proto, overrides)
@@ -255,10 +276,49 @@ def test_a_tab_copied_by_hand_works_once_named_on_the_summary(added, proto, tmp_
         assert summary[header]["dep5y_tps_600"] == pytest.approx(expected, rel=1e-9), header
         assert summary[header]["no such tab"] == []
     assert values["Scenarios"]["F10"] == "OK" and values["Scenarios"]["G10"] == "not found"
-    assert values["Checks"]["A2"].startswith("Master check: 1 error")
     listed = {s.name: s for s in list_scenarios(path)}
     assert listed["dep5y_tps_600"].overrides == {"depreciation_years": 5, "tokens_per_s": 600}
-    assert listed["dep5y_tps_600"].in_summary
+    assert listed["dep5y_tps_600"].in_summary and listed["dep5y_tps_600"].invalid == {}
+
+
+def test_an_invalid_override_is_counted_flagged_and_turns_the_master_check_red(by_hand, proto,
+                                                                              capsys):
+    """Text in an override cell (left at the base before) and an override outside its input's
+    bounds (utilization 0: every cost 0 before) are counted on their tab; the Scenarios sheet
+    says `bad override`, leaves their columns blank, and the master check counts them."""
+    path, values = by_hand
+    invalid = f"{get_column_letter(proto.invalid[1])}{proto.invalid[0]}"
+    assert {s: values[s][invalid] for s in ("subsidized_power", ADDED, "depreciation_5y",
+                                            "dep5y_tps_600")} == {
+        "subsidized_power": 1, ADDED: 1, "depreciation_5y": 0, "dep5y_tps_600": 0}
+    status = {values["Scenarios"][f"{c}9"]: values["Scenarios"][f"{c}10"] for c in "CDEFG"}
+    assert status == {"subsidized_power": "bad override", "depreciation_5y": "OK",
+                      ADDED: "bad override", "dep5y_tps_600": "OK", "no such tab": "not found"}
+    summary = summary_columns(path, lambda sheet, ref: values[sheet].get(ref))
+    for header in SECTIONS:
+        assert summary[header]["subsidized_power"] == summary[header][ADDED] == [], header
+    # the Checks row: 3 names that are not OK (two bad overrides and one missing tab)
+    assert values["Checks"]["A2"] == "Master check: 3 error(s), see the Checks sheet"
+    listed = {s.name: s for s in list_scenarios(path)}
+    assert listed["subsidized_power"].invalid == {"power_price_usd_per_kwh": "not a number"}
+    assert listed[ADDED].invalid == {"utilization": "must be in (0, 1]"}
+    assert main(["scenario", "list", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "power_price_usd_per_kwh='0.05 $' (not a number)" in out
+    assert "power_price_usd_per_kwh=0.05; utilization=0 (must be in (0, 1]); rd_usd_per_mtok=3" in out
+
+
+def test_each_override_row_carries_its_inputs_schema_bounds(book, proto):
+    ws = load_workbook(book)["subsidized_power"]
+    known = overridable_inputs()
+    assert [ws.cell(proto.marker[0], 6 + j).value for j in range(len(BOUNDS))] == [
+        "must be >", "must be >=", "must be <=", "must be <"]
+    for name, row in proto.override_rows.items():
+        column = known[name].column(name)
+        assert [ws.cell(row, 6 + j).value for j in range(len(BOUNDS))] == [
+            getattr(column, attr) for attr, _ in BOUNDS], name
+    # the reader of `report BOOK` recognises a tab from the same template file
+    assert reader.SCENARIO_TAB_FILE == TAB_FILE
 
 
 # ------------------------------------------------------------------ list, remove, refusals
@@ -269,10 +329,25 @@ def test_cli_list(added, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert rows == [
         {"scenario": "subsidized_power", "overrides": {"power_price_usd_per_kwh": 0.06},
-         "on_scenarios_sheet": True},
+         "invalid_overrides": {}, "on_scenarios_sheet": True},
         {"scenario": "depreciation_5y", "overrides": {"depreciation_years": 5},
-         "on_scenarios_sheet": True},
-        {"scenario": ADDED, "overrides": ADDED_OVERRIDES, "on_scenarios_sheet": True}]
+         "invalid_overrides": {}, "on_scenarios_sheet": True},
+        {"scenario": ADDED, "overrides": ADDED_OVERRIDES, "invalid_overrides": {},
+         "on_scenarios_sheet": True}]
+
+
+@pytest.mark.parametrize("argv", [["list"], ["add", "--name", "x", "--set", "pue=1.2"],
+                                  ["remove", "--name", "depreciation_5y"]])
+def test_a_backup_file_is_refused_in_one_line(added, tmp_path, capsys, argv):
+    """BOOK.xlsm.bak: openpyxl decides the file type by the name and raised a traceback."""
+    path = tmp_path / "old.xlsm.bak"
+    shutil.copy(added, path)
+    original = path.read_bytes()
+    assert main(["scenario", argv[0], str(path)] + argv[1:]) == 2
+    err = capsys.readouterr().err
+    assert "old.xlsm.bak: tokencost changes .xlsx/.xlsm files only" in err and err.count("\n") == 1
+    assert path.read_bytes() == original and sorted(p.name for p in tmp_path.iterdir()) == [
+        "old.xlsm.bak"]
 
 
 def test_cli_remove_restores_the_list_and_keeps_other_values(added, tmp_path, capsys):

@@ -91,24 +91,103 @@ def set_cell_xml(path, sheet, ref, cell_xml):
 
 # --------------------------------------------------------------------------- report BOOK
 
+def report_json(capsys, *argv):
+    code, out, err = run_cli(capsys, "report", *argv, "--format", "json")
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
+
+
+def variant_of(report: dict, overrides: dict) -> dict:
+    """What the report shows for a variant: the overrides and the tables of a --set report."""
+    return {"overrides": overrides, **{k: report[k] for k in
+                                       ("gpu_costs", "model_costs", "markups", "subscriptions")}}
+
+
+#: the shipped workbook's scenario tabs, which are its variants
+BOOK_SCENARIOS = {"subsidized_power": {"power_price_usd_per_kwh": 0.06},
+                  "depreciation_5y": {"depreciation_years": 5.0}}
+
+
+def unedited_report(capsys) -> dict:
+    """The report of the unedited workbook: the default report, with the book's scenario tabs
+    as its variants (checked by the test below)."""
+    report = report_json(capsys)
+    report["variants"] = {name: variant_of(report_json(capsys, *[f"--set={k}={v:g}" for k, v in
+                                                                 overrides.items()]), overrides)
+                          for name, overrides in BOOK_SCENARIOS.items()}
+    return report
+
+
 def test_report_of_the_unedited_workbook_equals_the_default_report(book, capsys):
-    code, from_book, err = run_cli(capsys, "report", book, "--format", "json")
-    assert (code, err) == (0, "")
-    _, from_defaults, _ = run_cli(capsys, "report", "--format", "json")
-    assert json.loads(from_book) == json.loads(from_defaults)
-    # the text format too, and --set applies on top of the book
-    assert run_cli(capsys, "report", book)[1] == run_cli(capsys, "report")[1]
-    a = run_cli(capsys, "report", book, "--set", "power_price_usd_per_kwh=0.06", "--format", "json")[1]
-    b = run_cli(capsys, "report", "--set", "power_price_usd_per_kwh=0.06", "--format", "json")[1]
-    assert json.loads(a) == json.loads(b)
+    from_book = report_json(capsys, book)
+    from_defaults = report_json(capsys)
+    variants = from_book.pop("variants")
+    from_defaults.pop("variants")
+    assert from_book == from_defaults
+    # the variants are the book's scenario tabs, each as `report --set` computes it
+    assert list(variants) == list(BOOK_SCENARIOS)
+    for name, overrides in BOOK_SCENARIOS.items():
+        sets = [f"--set={k}={v:g}" for k, v in overrides.items()]
+        assert variants[name] == variant_of(report_json(capsys, *sets), overrides), name
+    # --set applies on top of the book
+    a = report_json(capsys, book, "--set", "power_price_usd_per_kwh=0.07")
+    b = report_json(capsys, "--set", "power_price_usd_per_kwh=0.07")
+    assert {k: v for k, v in a.items() if k != "variants"} == \
+        {k: v for k, v in b.items() if k != "variants"}
+    # the text format: the same up to the variants (the book's come from its scenario tabs)
+    text_book, text_default = run_cli(capsys, "report", book)[1], run_cli(capsys, "report")[1]
+    cut = "Variant"
+    assert cut in text_default and text_book[:text_book.index(cut)] == \
+        text_default[:text_default.index(cut)]
+    assert "subsidized_power" in text_book and "subsidized-power" not in text_book
+
+
+def test_report_of_a_book_shows_a_scenario_added_to_it(book, capsys):
+    assert main(["scenario", "add", str(book), "--name", "p5", "--set",
+                 "power_price_usd_per_kwh=0.05", "--no-backup"]) == 0
+    capsys.readouterr()
+    variants = report_json(capsys, book)["variants"]
+    assert list(variants) == [*BOOK_SCENARIOS, "p5"]
+    expected = variant_of(report_json(capsys, "--set", "power_price_usd_per_kwh=0.05"),
+                          {"power_price_usd_per_kwh": 0.05})
+    assert variants["p5"] == expected
+
+
+def test_a_book_without_scenario_tabs_falls_back_to_the_shipped_variants(book, capsys):
+    def drop_tabs(wb):
+        for name in BOOK_SCENARIOS:
+            wb.remove(wb[name])
+    edit(book, drop_tabs)
+    assert read_book(book).scenario_tabs == []
+    assert report_json(capsys, book)["variants"] == report_json(capsys)["variants"]
+
+
+def test_an_invalid_scenario_override_is_a_problem_at_its_cell(book, capsys):
+    """Text pasted into an override cell, and an override outside its input's bounds."""
+    def bad(wb):
+        wb["subsidized_power"]["B15"] = "0.05 $"
+        wb["depreciation_5y"]["B18"] = 0
+        assert wb["subsidized_power"]["A15"].value == "power_price_usd_per_kwh"
+        assert wb["depreciation_5y"]["A18"].value == "utilization"
+    edit(book, bad)
+    code, out, err = run_cli(capsys, "report", book)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert ("subsidized_power!B15: power_price_usd_per_kwh override must be a number, got text "
+            "'0.05 $' (and 1 more problem(s)") in err
+    code, out, _ = run_cli(capsys, "check", book)
+    assert code == 1 and out.splitlines() == [
+        "subsidized_power!B15: power_price_usd_per_kwh override must be a number, got text '0.05 $'",
+        "depreciation_5y!B18: utilization override must be in (0, 1], got 0"]
 
 
 def test_load_inputs_reads_a_book_for_any_subcommand_with_a_book_argument(book):
     from tokencost.cli._common import load_inputs
+    from tokencost.inputs import variant_overrides
     inputs = load_inputs(Namespace(book=str(book), data=None, overrides=["pue=1.5"]))
     expected = load_defaults().with_overrides({"pue": 1.5})
-    for name in ("Hardware", "CostComponents", "Models", "Prices", "Subscriptions", "Variants"):
+    for name in ("Hardware", "CostComponents", "Models", "Prices", "Subscriptions"):
         assert inputs[name].equals(expected[name]), name
+    assert variant_overrides(inputs) == BOOK_SCENARIOS
     assert load_inputs(Namespace(overrides=[])).models.equals(load_defaults().models)
     with pytest.raises(InputError, match="not both"):
         load_inputs(Namespace(book=str(book), data=ROOT, overrides=[]))
@@ -191,8 +270,9 @@ def test_the_book_libreoffice_saved_reads_the_same(analyst_book):
     """LibreOffice writes shared strings, relative part names and an XML prolog."""
     path, recalculated = analyst_book
     ours, theirs = read_inputs(path), read_inputs(recalculated)
-    for name in ("Hardware", "CostComponents", "Models", "Prices", "Subscriptions"):
+    for name in ("Hardware", "CostComponents", "Models", "Prices", "Subscriptions", "Variants"):
         assert ours[name].equals(theirs[name]), name
+    assert read_book(recalculated).scenario_tabs == list(BOOK_SCENARIOS)
     assert read_book(path).raw["Prices"]["analyst_notes"].tolist()[:2] == ["check list price", None]
 
 
@@ -274,8 +354,7 @@ def test_check_lists_every_bad_cell_where_it_is(book, capsys):
 def test_a_formula_with_a_cached_value_is_an_input_like_any_other(book, capsys):
     set_cell_xml(book, "Hardware", "B8", '<c r="B8"><f>20000+10000</f><v>30000</v></c>')
     set_cell_xml(book, "Models", "A8", '<c r="A8" t="str"><f>"dense-"&amp;"70b"</f><v>dense-70b</v></c>')
-    assert json.loads(run_cli(capsys, "report", book, "--format", "json")[1]) == \
-        json.loads(run_cli(capsys, "report", "--format", "json")[1])
+    assert report_json(capsys, book) == unedited_report(capsys)
 
 
 def test_missing_column_is_named_at_the_header_row(book, capsys):
@@ -317,8 +396,7 @@ def test_missing_table_is_one_clear_line(book, capsys, how):
 
 def test_a_renamed_sheet_still_reads_and_is_named_in_locations(book, capsys):
     edit(book, lambda wb: setattr(wb["Models"], "title", "Model profiles"))
-    assert json.loads(run_cli(capsys, "report", book, "--format", "json")[1]) == \
-        json.loads(run_cli(capsys, "report", "--format", "json")[1])
+    assert report_json(capsys, book) == unedited_report(capsys)
     code, out, _ = run_cli(capsys, "check", book)
     assert code == 1 and out.startswith("'Model profiles'!C9: physics: moe-284b-a13b")
 
@@ -395,7 +473,9 @@ def test_blank_rows_inside_a_table_and_header_case_do_not_shift_locations(book, 
         ws.cell(row, 3, -1)
     edit(book, change)
     code, out, _ = run_cli(capsys, "check", book)
-    assert (code, out.splitlines()) == (1, ["Models!C12: tokens_per_s must be > 0, got -1"])
+    assert (code, out.splitlines()) == (1, [
+        "Models!C12: tokens_per_s must be > 0, got -1",
+        "Models!A11:H11: blank row inside table Models; fill it or delete the table row"])
 
 
 def test_the_reader_refuses_a_doctype_itself():

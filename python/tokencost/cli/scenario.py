@@ -47,7 +47,10 @@ def register(sub):
     ls = actions.add_parser(
         "list", help="list the scenario tabs and their overrides",
         description="List BOOK's scenario tabs (copies made by hand in Excel included), the "
-                    "overrides filled on each and whether the Scenarios sheet lists it.",
+                    "overrides filled on each and whether the Scenarios sheet lists it. An "
+                    "override that is not a number or outside its input's bounds is flagged, "
+                    "e.g. power_price_usd_per_kwh='0.05 $' (not a number); the tab's status "
+                    "on the Scenarios sheet says bad override.",
         epilog="Example:\n  tokencost scenario list tokencost.xlsm --format json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ls.add_argument("book", type=Path, metavar="BOOK", help="the workbook (.xlsm/.xlsx)")
@@ -94,11 +97,12 @@ def run_list(args) -> int:
     if args.format == "json":
         import json
         print(json.dumps([{"scenario": s.name, "overrides": s.overrides,
+                           "invalid_overrides": s.invalid,
                            "on_scenarios_sheet": s.in_summary} for s in rows], indent=2))
         return 0
     frame = pd.DataFrame({
         "scenario": [s.name for s in rows],
-        "overrides": ["; ".join(f"{k}={v}" for k, v in s.overrides.items()) for s in rows],
+        "overrides": ["; ".join(s.shown) for s in rows],
         "on_scenarios_sheet": [s.in_summary for s in rows],
     }, columns=["scenario", "overrides", "on_scenarios_sheet"])
     sys.stdout.write(render_sections({"scenarios": frame}, args.format,

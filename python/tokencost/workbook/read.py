@@ -22,16 +22,25 @@ defusedxml (no DTDs' entities, no external references).
 Every value keeps its address, so a problem is reported where the analyst will
 look for it: ``Models!C9: tokens_per_s must be > 0, got 0``.
 
-The Variants table is not part of the workbook: when the book has no Excel
-Table named ``Variants``, the shipped ``data/variants.csv`` is used (so the
-report of an unedited book equals the default report, variants included);
-a ``Variants`` table in the book, if an analyst adds one, replaces it.
+The named variants of a book are its scenario tabs (``tokencost scenario``):
+each tab is a variant named after its sheet, with one row per filled override
+cell (located at that cell, so ``depreciation_5y!B12: ...`` names a bad one;
+an override that is not a number or breaks the input's bounds is a problem,
+as a bad table cell is). A tab is recognised as ``scenario list`` recognises
+it (the purpose line and overrides header of
+``templates/parts/scenario_tab.toml``), by streaming only the first rows of
+each sheet. An Excel Table named ``Variants``, if an analyst adds one,
+replaces the tabs; a book with neither uses the shipped ``data/variants.csv``.
 """
 from __future__ import annotations
 
+import math
+import operator
 import posixpath
 import re
+import tomllib
 import zipfile
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
@@ -44,7 +53,7 @@ from defusedxml import ElementTree as SafeET
 
 from ..errors import InputError, WorkbookError
 from ..inputs import Inputs, Locator, Problem, check_tables, prepare
-from ..schema import TABLES, TABLES_BY_NAME, VARIANTS
+from ..schema import TABLES, TABLES_BY_NAME, VARIANTS, overridable_inputs
 
 #: the input tables a workbook must hold (Variants is optional: see the module docstring)
 BOOK_TABLES = tuple(spec.name for spec in TABLES if spec is not VARIANTS)
@@ -105,7 +114,8 @@ class BookTables:
 
     ``raw`` holds one DataFrame per input table found (canonical column names,
     analyst columns under their own headers; rows blank in every input column
-    dropped), plus ``Variants`` (the book's, or the shipped ``variants.csv``).
+    dropped), plus ``Variants`` (the book's Variants table, else its scenario tabs,
+    else the shipped ``variants.csv``).
     An error value stays in its cell as a :class:`CellError` and a formula
     without a cached value as :data:`NO_CACHED_VALUE`; each is reported in
     ``problems``, so use :func:`check_book` or :func:`read_inputs`, which never
@@ -122,7 +132,8 @@ class BookTables:
     locate: Locator
     sheet_rows: dict[str, list[int]] = field(default_factory=dict)
     columns: dict[str, dict[str, int]] = field(default_factory=dict)
-    variants_from_book: bool = False
+    variants_from_book: bool = False  # an Excel Table named Variants
+    scenario_tabs: list[str] = field(default_factory=list)  # the sheets Variants was read from
     table_names: list[str] = field(default_factory=list)  # every Excel Table in the book
 
     @property
@@ -328,16 +339,29 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
 
     variants_from_book = "Variants" in wanted
     csv_locate = None
+    tab_cells: list[tuple[str, int]] = []   # (sheet, row) of each Variants row from a tab
+    scenario_tabs: list[str] = []
     if not variants_from_book:
-        from ..datasets import csv_locator, read_raw_tables
-        raw["Variants"] = read_raw_tables()["Variants"]
-        csv_locate = csv_locator()
+        frame, tab_cells, scenario_tabs, tab_problems = _scenario_variants(zf, wb, ns, wb_rels,
+                                                                           shared)
+        if scenario_tabs:
+            raw["Variants"] = frame
+            problems.extend(tab_problems)
+        else:
+            from ..datasets import csv_locator, read_raw_tables
+            raw["Variants"] = read_raw_tables()["Variants"]
+            csv_locate = csv_locator()
 
     def locate(table: str, row: Optional[int], column: Optional[str]) -> str:
         ref = wanted.get(table)
         if ref is None:
             if table == "Variants" and csv_locate is not None:
                 return csv_locate(table, row, column)
+            if table == "Variants" and scenario_tabs:
+                if row is None or row >= len(tab_cells):
+                    return "scenario tabs " + ", ".join(scenario_tabs)
+                sheet, sheet_row = tab_cells[row]
+                return sheet_ref(sheet, f"{'B' if column == 'value' else 'A'}{sheet_row}")
             return table
         col = column_cells[table].get(column) if column is not None else None
         if row is None:
@@ -355,7 +379,8 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
 
     book = BookTables(path=path, raw=raw, tables=wanted, problems=[], missing=missing, locate=locate,
                       sheet_rows=sheet_rows, columns=column_cells,
-                      variants_from_book=variants_from_book, table_names=sorted(tables))
+                      variants_from_book=variants_from_book, table_names=sorted(tables),
+                      scenario_tabs=scenario_tabs)
     for name in missing:
         problems.append(Problem(name, missing_table_message(book, name), name))
     book.problems = sort_problems(book, problems)
@@ -416,7 +441,7 @@ class _SharedStrings:
 _CHUNK = 1 << 16
 
 
-def _checked_chunks(fh, part: str):
+def _checked_chunks(fh, part: str, size: int = _CHUNK):
     """The bytes of one XML part in chunks, once its prolog is known to hold no DOCTYPE.
 
     The C parser is about twice as fast as defusedxml's (which runs expat's
@@ -428,7 +453,7 @@ def _checked_chunks(fh, part: str):
     """
     head = b""
     while True:
-        chunk = fh.read(_CHUNK)
+        chunk = fh.read(size)
         head += chunk
         verdict = _prolog_verdict(head, part)
         if verdict is not None or not chunk:
@@ -439,7 +464,7 @@ def _checked_chunks(fh, part: str):
     chunk = head
     while chunk:
         yield chunk
-        chunk = fh.read(_CHUNK)
+        chunk = fh.read(size)
 
 
 def _iterparse(fh, part: str):
@@ -660,5 +685,153 @@ def _table_frame(name: str, table: TableRef, cells: dict, path: Path):
     return frame, rows, columns, problems
 
 
+# --------------------------------------------------------------------------- scenario tabs
+
+SCENARIO_TAB_FILE = Path(__file__).resolve().parents[3] / "templates" / "parts" / "scenario_tab.toml"
+#: the overrides header of a scenario tab is looked for in its first rows
+SCENARIO_HEADER_ROWS = 80
+#: the schema bounds an override must pass (Column attribute, comparison), as the tab tests them
+_BOUND_TESTS = (("gt", operator.gt), ("ge", operator.ge), ("le", operator.le), ("lt", operator.lt))
+
+
+@dataclass(frozen=True)
+class TabOverride:
+    """One filled override cell of a scenario tab (column B of its row)."""
+    name: str
+    row: int
+    value: object
+    problem: Optional[str]   # None, "not a number" or "must be <rule>"
+
+    def shown(self) -> str:
+        """``name=value``, with the value quoted and the problem named when it is invalid."""
+        text = repr(str(self.value)) if isinstance(self.value, str) else _number_text(self.value)
+        return f"{self.name}={text}" + (f" ({self.problem})" if self.problem else "")
+
+
+def _number_text(value) -> str:
+    """30000.0 -> "30000", 0.06 -> "0.06" (every digit kept); anything else as str()."""
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+@lru_cache(maxsize=None)
+def scenario_tab_marker(path: Path = SCENARIO_TAB_FILE) -> tuple[str, str, str]:
+    """(start of cell A3, first and second overrides header) of a scenario tab."""
+    with open(path, "rb") as fh:
+        tab = tomllib.load(fh)["scenario_tab"]
+    return tab["purpose"].split(":")[0] + ":", tab["overrides_headers"][0], tab["overrides_headers"][1]
+
+
+def override_problem(name: str, value) -> Optional[str]:
+    """Why *value* cannot be the override of input *name* (None: it can). Only a number is
+    one (text that looks like a number is not, as in the tab's ``ISNUMBER``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "not a number"
+    col = overridable_inputs()[name].column(name)
+    if any(getattr(col, attr) is not None and not op(value, getattr(col, attr))
+           for attr, op in _BOUND_TESTS):
+        return f"must be {col.rule_text()}"
+    return None
+
+
+def scenario_tab_overrides(cell, marker: Optional[tuple] = None) -> Optional[list[TabOverride]]:
+    """The filled overrides of a sheet read through ``cell(row, col) -> value`` (None: the
+    sheet is not a scenario tab). Shared by ``scenario list`` (openpyxl) and the reader."""
+    prefix, first, second = marker or scenario_tab_marker()
+    a3 = cell(3, 1)
+    if not isinstance(a3, str) or not a3.startswith(prefix):
+        return None
+    header = next((r for r in range(1, SCENARIO_HEADER_ROWS + 1)
+                   if cell(r, 1) == first and cell(r, 2) == second), None)
+    if header is None:
+        return None
+    known = overridable_inputs()
+    out, r = [], header + 1
+    while isinstance(cell(r, 1), str) and cell(r, 1) in known:
+        name, value = cell(r, 1), cell(r, 2)
+        if value is not None:
+            out.append(TabOverride(name, r, value, override_problem(name, value)))
+        r += 1
+    return out
+
+
+def _scenario_variants(zf: zipfile.ZipFile, wb, ns: str, wb_rels: dict, shared: "_SharedStrings"):
+    """(Variants frame, (sheet, row) per frame row, scenario tab names, problems) of the
+    book's scenario tabs, in sheet order."""
+    marker = scenario_tab_marker()
+    last_row = SCENARIO_HEADER_ROWS + len(overridable_inputs()) + 1
+    records, cells_at, tabs, problems = [], [], [], []
+    for sheet in wb.iter(f"{ns}sheet"):
+        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        rtype, part = wb_rels.get(rid, ("", ""))
+        if not rtype.endswith(_REL_WORKSHEET) or part not in zf.NameToInfo:
+            continue
+        cells = _sheet_head(zf, part, ns, shared, marker[0], last_row)
+        if cells is None:
+            continue
+        overrides = scenario_tab_overrides(lambda r, c: cells.get((r, c)), marker)
+        if overrides is None:
+            continue
+        name = sheet.get("name") or ""
+        tabs.append(name)
+        for o in overrides:
+            i = len(records)
+            records.append([name, o.name, o.value, "scenario tab"])
+            cells_at.append((name, o.row))
+            if o.problem is not None:
+                rule = "must be a number" if o.problem == "not a number" else o.problem
+                got = f"text {o.value!r}" if isinstance(o.value, str) else _number_text(o.value)
+                problems.append(Problem(sheet_ref(name, f"B{o.row}"), f"{o.name} override {rule}, "
+                                        f"got {got}", "Variants", i, "value"))
+    frame = pd.DataFrame(records, columns=list(VARIANTS.column_names), dtype=object)
+    return frame, cells_at, tabs, problems
+
+
+_HEAD_CHUNK = 1 << 13
+
+
+def _sheet_head(zf: zipfile.ZipFile, part: str, ns: str, shared: "_SharedStrings", prefix: str,
+                last_row: int) -> Optional[dict]:
+    """``{(row, col): value}`` of columns A and B in rows 1..*last_row* of a worksheet part,
+    streamed in small chunks; None as soon as cell A3 shows the sheet is not a scenario tab
+    (most sheets cost one chunk)."""
+    row_tag, data_tag = f"{ns}row", f"{ns}sheetData"
+    out: dict = {}
+    parser = ET.XMLPullParser(events=("end",))
+    number = 0
+
+    def a3_fails() -> bool:
+        a3 = out.get((3, 1))
+        return not isinstance(a3, str) or not a3.startswith(prefix)
+
+    with zf.open(part) as fh:
+        for chunk in _checked_chunks(fh, part, _HEAD_CHUNK):
+            parser.feed(chunk)
+            for _, elem in parser.read_events():
+                if elem.tag == data_tag:
+                    return None if a3_fails() else out
+                if elem.tag != row_tag:
+                    continue
+                r = elem.get("r")
+                number = int(r) if r else number + 1
+                if number > 3 and a3_fails():
+                    return None
+                if number > last_row:
+                    return out
+                col = 0
+                for c in elem:
+                    ref = c.get("r")
+                    col = column_index(ref.rstrip(_DIGITS)) if ref else col + 1
+                    if col > 2:
+                        break
+                    value = _cell_value(c, ns, shared)
+                    if value is not None:
+                        out[(number, col)] = value
+                elem.clear()
+    return None if a3_fails() else out
+
+
 __all__ = ["BookTables", "TableRef", "CellError", "NO_CACHED_VALUE", "BOOK_TABLES", "read_book",
-           "check_book", "read_inputs", "column_letter", "column_index", "sheet_ref"]
+           "check_book", "read_inputs", "column_letter", "column_index", "sheet_ref",
+           "TabOverride", "override_problem", "scenario_tab_overrides", "scenario_tab_marker"]

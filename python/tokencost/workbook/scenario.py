@@ -13,10 +13,17 @@ The tab reads the input tables by structured reference and its own cells
 without a sheet prefix, so a copy made in Excel (Move or Copy) is a working
 scenario of its own.
 
+Each override row also holds the input's schema bounds (the rule of the cell's
+data validation, which a paste bypasses) and an "invalid" flag: filled but not a
+number, or outside the bounds. The tab counts its invalid overrides; the
+Scenarios sheet's status row says ``bad override`` for a tab whose count is not
+0, which turns the master check red.
+
 The Scenarios sheet (``templates/parts/scenarios.toml``) lists scenario tab
 names in a row of input cells and shows each tab's outputs beside the base
-with ``INDEX(INDIRECT("'"&name&"'!$R$9:$R$18"),slot)``: typing the name of a
-hand-made copy adds it. INDIRECT is used there and nowhere else (a test checks
+with ``INDEX(INDIRECT("'"&name&"'!<column range on the tab>"),slot)`` (the
+ranges come from :func:`prototype_layout`): typing the name of a hand-made copy
+adds it. INDIRECT is used there and nowhere else (a test checks
 it): referring to a sheet by a name typed in a cell has no other portable
 form in Excel 2010 and LibreOffice 7.4.
 
@@ -43,6 +50,7 @@ from ..schema import overridable_inputs
 from .build import (TEMPLATES_DIR, BlockLayout, BuildState, TemplateError, _input_validation,
                     _number_format, _put, _register_styles, _resolve, _sheet_ref, _write_header,
                     _write_slots)
+from .read import scenario_tab_overrides
 from .refresh import cached_cell_values, store_cached_values, values_after_edit
 from .spec import Block, GridCell, Sheet, Template
 
@@ -50,7 +58,8 @@ TAB_FILE = TEMPLATES_DIR / "parts" / "scenario_tab.toml"
 TAB_KIND = "scenario_tab"
 SUMMARY_KIND = "scenario_summary"
 NAMES_NAME = "Scenario_Names"      # defined name: the row of scenario tab names on the Scenarios sheet
-STATUS_NAME = "Scenario_Status"    # defined name: OK / not found / not a scenario tab, per name
+STATUS_NAME = "Scenario_Status"    # defined name: OK / bad override / not found / not a scenario tab
+STATUS_OK, STATUS_BAD = "OK", "bad override"
 MAX_NAME = 31
 _BAD_CHARS = set("[]:*?/\\'")
 
@@ -67,6 +76,7 @@ class TabSpec:
     overrides_title: str
     overrides_headers: tuple
     count_label: str
+    invalid_label: str
     base_blocks: tuple
     title_suffix: str
     outputs: dict = field(default_factory=dict)
@@ -83,6 +93,10 @@ def load_tab_spec(path: Path = TAB_FILE) -> TabSpec:
     except TypeError as err:
         raise TemplateError(f"{path.name}: {err}") from None
 
+
+#: the schema bounds (:class:`tokencost.schema.Column` attribute) and the comparison an
+#: override must pass, in the order of their columns on the tab
+BOUNDS = (("gt", ">"), ("ge", ">="), ("le", "<="), ("lt", "<"))
 
 _INDEX_CALL = re.compile(r"INDEX\(\s*([A-Za-z_]\w*)\[([A-Za-z_]\w*)\]\s*,\s*([^(),]+?)\s*\)")
 
@@ -151,6 +165,7 @@ class TabLayout:
     marker: tuple            # (row, col) of the overrides header "input name"
     marker_text: str
     count: tuple             # (row, col) of the number of overrides in effect
+    invalid: tuple           # (row, col) of the number of invalid overrides
     blocks: Dict[str, BlockLayout]   # base block name -> its layout on the tab
 
 
@@ -176,7 +191,13 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
     marker = (row, 1)
     row += 1
     first = row
-    value_col, flag_col = 2, 4
+    # columns (the order of overrides_headers): name, override, unit, in effect, invalid,
+    # bounds > >= <= < (blank: none), input table, description
+    value_col, flag_col, bad_col, bound_col = 2, 4, 5, 6
+    if len(tab.overrides_headers) != bound_col + len(BOUNDS) + 1:
+        raise TemplateError(f"scenario tab: overrides_headers needs {bound_col + len(BOUNDS) + 1} "
+                            f"entries (got {len(tab.overrides_headers)})")
+    v = get_column_letter(value_col)
     rows, cells = {}, {}
     for name in names:
         spec = known[name]
@@ -184,9 +205,16 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
         _put(state, ws, row, 1, name, "label")
         _put(state, ws, row, value_col, overrides.get(name), "input", _number_format(col.unit))
         _put(state, ws, row, 3, col.unit, "unit")
-        _put(state, ws, row, flag_col, f"=IF(ISNUMBER(B{row}),1,0)", "calc", "0")
-        _put(state, ws, row, 5, spec.name, "label")
-        _put(state, ws, row, 6, col.description, "note")
+        _put(state, ws, row, flag_col, f"=IF(ISNUMBER({v}{row}),1,0)", "calc", "0")
+        tests = []
+        for j, (attr, op) in enumerate(BOUNDS):
+            b = f"{get_column_letter(bound_col + j)}{row}"
+            _put(state, ws, row, bound_col + j, getattr(col, attr), "unit")
+            tests.append(f"OR(ISBLANK({b}),{v}{row}{op}{b})")
+        _put(state, ws, row, bad_col, f"=IF(ISBLANK({v}{row}),0,IF(ISNUMBER({v}{row}),"
+                                      f"IF(AND({','.join(tests)}),0,1),1))", "check", "0")
+        _put(state, ws, row, bound_col + len(BOUNDS), spec.name, "label")
+        _put(state, ws, row, bound_col + len(BOUNDS) + 1, col.description, "note")
         dv = _input_validation(state, spec, replace(col, required=False, default=None),
                                f"B{row}", f"B{row}")
         if dv is not None:
@@ -197,6 +225,11 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
     _put(state, ws, row, 1, tab.count_label, "label")
     _put(state, ws, row, flag_col, f"=SUM(D{first}:D{row - 1})", "output", "0")
     count = (row, flag_col)
+    row += 1
+    bad = get_column_letter(bad_col)
+    _put(state, ws, row, 1, tab.invalid_label, "label")
+    _put(state, ws, row, bad_col, f"=SUM({bad}{first}:{bad}{row - 2})", "check", "0")
+    invalid = (row, bad_col)
     row += 3
     prefix = _prefix(ws.title)
     blocks = {}
@@ -213,7 +246,8 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
                 cell.style = "output"
                 cell.number_format = fmt
     ws.column_dimensions["B"].width = 14
-    return row, TabLayout(rows, value_col, flag_col, marker, tab.overrides_headers[0], count, blocks)
+    return row, TabLayout(rows, value_col, flag_col, marker, tab.overrides_headers[0], count,
+                          invalid, blocks)
 
 
 def _write_tab_block(state: BuildState, ws, block: Block, row: int) -> int:
@@ -262,19 +296,22 @@ def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
     sheet = _sheet_ref(ws.title)
     _put(state, ws, names_row, 1, "Scenario tab name (type a tab's name in a free cell)", "header")
     _put(state, ws, names_row, 2, "Base", "header")
-    _put(state, ws, status_row, 1, "Status (OK, not found, not a scenario tab)", "label")
+    _put(state, ws, status_row, 1, f"Status ({STATUS_OK}, {STATUS_BAD}, not found, not a scenario tab)",
+         "label")
     _put(state, ws, count_row, 1, "Overrides in effect", "label")
     marker = f"${get_column_letter(proto.marker[1])}${proto.marker[0]}"
     count = f"${get_column_letter(proto.count[1])}${proto.count[0]}"
+    invalid = f"${get_column_letter(proto.invalid[1])}${proto.invalid[0]}"
     for k, col in enumerate(letters):
         name = f"{col}${names_row}"
         tab = f'"\'"&{name}&"\'!'
         _put(state, ws, names_row, 3 + k, examples[k] if k < len(examples) else None, "input")
         _put(state, ws, status_row, 3 + k,
-             f'=IF({name}="","",IFERROR(CHOOSE(1+(INDIRECT({tab}{marker}")="{proto.marker_text}"),'
-             f'"not a scenario tab","OK"),"not found"))', "check")
+             f'=IF({name}="","",IFERROR(IF(INDIRECT({tab}{marker}")<>"{proto.marker_text}",'
+             f'"not a scenario tab",IF(INDIRECT({tab}{invalid}")=0,"{STATUS_OK}","{STATUS_BAD}")),'
+             f'"not found"))', "check")
         _put(state, ws, count_row, 3 + k,
-             f'=IF({col}${status_row}="OK",INDIRECT({tab}{count}"),"")', "output", "0")
+             f'=IF({col}${status_row}="{STATUS_OK}",INDIRECT({tab}{count}"),"")', "output", "0")
     state.names[NAMES_NAME] = f"{sheet}!${letters[0]}${names_row}:${letters[-1]}${names_row}"
     state.names[STATUS_NAME] = f"{sheet}!${letters[0]}${status_row}:${letters[-1]}${status_row}"
     row = count_row + 2
@@ -300,7 +337,7 @@ def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
                  "output", fmt)
             for k, col in enumerate(letters):
                 _put(state, ws, r, 3 + k,
-                     f'=IF(OR({active}<>1,{col}${status_row}<>"OK"),"",'
+                     f'=IF(OR({active}<>1,{col}${status_row}<>"{STATUS_OK}"),"",'
                      f'INDEX(INDIRECT("\'"&{col}${names_row}&"\'!{rng}"),{index}))', "output", fmt)
         row = first + source.capacity + 1
     return row
@@ -378,30 +415,25 @@ def name_problem(name: str, existing) -> Optional[str]:
 @dataclass
 class ScenarioInfo:
     name: str
-    overrides: dict
+    overrides: dict          # every filled override cell, as typed
     in_summary: bool
+    invalid: dict = field(default_factory=dict)   # name -> why (not a number, must be ...)
+    shown: list = field(default_factory=list)     # "name=value", invalid ones quoted and flagged
 
 
-def _overrides_header_row(ws, tab: TabSpec) -> Optional[int]:
-    """Row of the overrides header on a scenario tab (None: not a scenario tab)."""
-    if not str(ws.cell(3, 1).value or "").startswith(tab.purpose.split(":")[0] + ":"):
-        return None
-    first, second = tab.overrides_headers[:2]
-    for r in range(1, 80):
-        if ws.cell(r, 1).value == first and ws.cell(r, 2).value == second:
-            return r
-    return None
+def _marker(tab: TabSpec) -> tuple:
+    """(start of cell A3, first and second overrides header): how a scenario tab is recognised."""
+    return (tab.purpose.split(":")[0] + ":",) + tuple(tab.overrides_headers[:2])
 
 
-def _read_overrides(ws, header_row: int) -> dict:
-    known = overridable_inputs()
-    out, r = {}, header_row + 1
-    while ws.cell(r, 1).value in known:
-        value = ws.cell(r, 2).value
-        if value is not None:
-            out[ws.cell(r, 1).value] = value
-        r += 1
-    return out
+def _tab_overrides(ws, tab: TabSpec):
+    """The filled overrides of *ws* (:class:`tokencost.workbook.read.TabOverride`), or None
+    when *ws* is not a scenario tab."""
+    return scenario_tab_overrides(lambda r, c: ws.cell(r, c).value, _marker(tab))
+
+
+def _is_tab(ws, tab: TabSpec) -> bool:
+    return _tab_overrides(ws, tab) is not None
 
 
 def _name_cells(wb):
@@ -426,16 +458,20 @@ def _listed_names(wb) -> list[str]:
 def list_scenarios(book) -> list[ScenarioInfo]:
     """Every scenario tab of *book* (hand-made copies included), in sheet order."""
     from openpyxl import load_workbook
-    from .safety import check_readable
+    from .safety import check_readable, require_workbook_suffix
+    require_workbook_suffix(book)
     check_readable(book)
     wb = load_workbook(book)
     tab = load_tab_spec()
     listed = {n.casefold() for n in _listed_names(wb)}
     out = []
     for ws in wb.worksheets:
-        header = _overrides_header_row(ws, tab)
-        if header is not None:
-            out.append(ScenarioInfo(ws.title, _read_overrides(ws, header), ws.title.casefold() in listed))
+        found = _tab_overrides(ws, tab)
+        if found is not None:
+            out.append(ScenarioInfo(ws.title, {o.name: o.value for o in found},
+                                    ws.title.casefold() in listed,
+                                    {o.name: o.problem for o in found if o.problem},
+                                    [o.shown() for o in found]))
     return out
 
 
@@ -443,7 +479,7 @@ def _tab_insert_index(wb, tab: TabSpec) -> int:
     names = wb.sheetnames
     last = None
     for i, ws in enumerate(wb.worksheets):
-        if _overrides_header_row(ws, tab) is not None or ws.title.casefold() == "scenarios":
+        if _is_tab(ws, tab) or ws.title.casefold() == "scenarios":
             last = i
     if last is not None:
         return last + 1
@@ -462,7 +498,7 @@ def _check_summary_layout(wb, proto: TabLayout) -> None:
     if not cells:
         return
     expected = {_col_range(layout, key) for layout in proto.blocks.values() for key in layout.columns}
-    expected |= {f"${get_column_letter(c)}${r}" for r, c in (proto.marker, proto.count)}
+    expected |= {f"${get_column_letter(c)}${r}" for r, c in (proto.marker, proto.count, proto.invalid)}
     ws = wb[cells[0][0]]
     for row in ws.iter_rows():
         for c in row:
@@ -516,8 +552,9 @@ def add_scenario(book, name: str, overrides: Mapping[str, float], output=None, b
                  template: Optional[Template] = None):
     """Add a scenario tab *name* with *overrides* to *book* (in place, or to *output*) and
     list it on the Scenarios sheet. Returns :class:`tokencost.workbook.safety.Rewritten`."""
-    from .safety import check_readable, rewrite_in_place
+    from .safety import check_readable, require_workbook_suffix, rewrite_in_place
     book = Path(book)
+    require_workbook_suffix(book)
     template = template or _main_template()
     overrides = _validated_overrides(overrides, template)
     check_readable(book)
@@ -579,8 +616,9 @@ def _direct_references(wb, sheet: str) -> Optional[str]:
 def remove_scenario(book, name: str, output=None, backup: bool = True):
     """Remove scenario tab *name* from *book* and clear it from the Scenarios sheet's list.
     Refuses a sheet that is not a scenario tab and a tab other cells refer to directly."""
-    from .safety import check_readable, rewrite_in_place
+    from .safety import check_readable, require_workbook_suffix, rewrite_in_place
     book = Path(book)
+    require_workbook_suffix(book)
     check_readable(book)
     cached, snapshot = cached_cell_values(book)
     tab = load_tab_spec()
@@ -589,10 +627,10 @@ def remove_scenario(book, name: str, output=None, backup: bool = True):
     def scenario_tab(wb) -> str:
         actual = next((s for s in wb.sheetnames if s.casefold() == name.casefold()), None)
         if actual is None:
-            tabs = [ws.title for ws in wb.worksheets if _overrides_header_row(ws, tab) is not None]
+            tabs = [ws.title for ws in wb.worksheets if _is_tab(ws, tab)]
             raise WorkbookError(f"{book}: no scenario tab named {name!r} (scenario tabs: "
                                 f"{', '.join(tabs) or 'none'})")
-        if _overrides_header_row(wb[actual], tab) is None:
+        if not _is_tab(wb[actual], tab):
             raise WorkbookError(f"{book}: sheet {actual!r} is not a scenario tab; refusing to remove it")
         return actual
 
