@@ -43,3 +43,17 @@ def built_recalculated(built_book, libreoffice):
     """{sheet: {"B7": value}} of :func:`built_book` after LibreOffice recalculates it."""
     from tokencost.workbook.libreoffice import recalculated_values
     return recalculated_values(built_book)
+
+
+@pytest.fixture(scope="session")
+def built_wb(built_book):
+    """:func:`built_book` loaded with openpyxl (formulas). Read-only: load your own to edit."""
+    from openpyxl import load_workbook
+    return load_workbook(built_book)
+
+
+@pytest.fixture(scope="session")
+def built_cached(built_book):
+    """{(sheet, "B7"): cached value} of :func:`built_book`. Read-only."""
+    from workbook_helpers import cached_values
+    return cached_values(built_book)

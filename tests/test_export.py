@@ -29,12 +29,13 @@ from tokencost.errors import WorkbookError
 from tokencost.model import evaluate
 from tokencost.workbook.build import REPO_ROOT
 from tokencost.workbook.cached import inject_cached_values
-from tokencost.workbook.export import (DEFAULTS_SHEET, _udf_call, classify_formula, export,
-                                       format_number, is_error_value, output_sheets,
-                                       read_output_tables, strip_udf_prefixes, udf_names)
-from tokencost.workbook.formula import tokenize
+from tokencost.workbook.export import (DEFAULTS_SHEET, classify_formula, export, format_number,
+                                       is_error_value, output_sheets, python_value,
+                                       read_output_tables)
+from tokencost.workbook.formula import XLError, tokenize
 from tokencost.workbook.libreoffice import convert, recalculated_values
-from tokencost.workbook.udf_native import is_universal, named_defaults
+from tokencost.workbook.udf_native import (is_universal, named_defaults, strip_udf_prefixes,
+                                           udf_calls, udf_names)
 
 from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
 
@@ -656,7 +657,7 @@ def test_a_workbook_with_parts_openpyxl_would_drop_is_refused(tmp_path):
 
 
 def test_formula_classification_and_prefixes():
-    call = _udf_call(udf_names())
+    call = udf_names()
     assert classify_formula("=COST_PER_MTOK(B5,C5)", call) == "udf"
     assert classify_formula("=_xludf.MARKUP(B5,C5)", call) == "udf"
     assert classify_formula("=IF(A1>0,_xll.GPU_HOUR_COST(A1,3,350,700,1.3,0.1,150),0)", call) == "udf"
@@ -667,6 +668,39 @@ def test_formula_classification_and_prefixes():
     assert strip_udf_prefixes('=_xludf.MARKUP(_xll.COST_PER_MTOK(A1,B1),"_xludf.MARKUP(")', call) \
         == '=MARKUP(COST_PER_MTOK(A1,B1),"_xludf.MARKUP(")'
 
+
+def test_classification_reads_syntax_the_evaluator_does_not():
+    """Array constants, error literals and whole-column references do not hide a call."""
+    assert classify_formula("={1,2}+_xludf.MARKUP(A1,#REF!)") == "udf"
+    assert classify_formula("=SUM(Data!A:A)+_xll.OTHER(1)") == "foreign"
+    assert classify_formula('=SUM(Data!A:A)&"_xll.OTHER("') == "native"
+    assert [c.name for c in udf_calls("=MARKUP(1,2)+COST_PER_MTOK(1,2)")] == ["MARKUP", "COST_PER_MTOK"]
+
+
+def test_a_simple_call_is_computed_in_python():
+    cells = {("S", "A1"): (True, 2.0), ("Other sheet", "B2"): (True, 400.0)}
+
+    def value_of(sheet, ref):
+        return cells.get((sheet, ref), (False, None))
+
+    assert python_value("=COST_PER_MTOK(A1, 'Other sheet'!$B$2)", "S", value_of) == (
+        True, udfs.COST_PER_MTOK(2.0, 400.0))
+    assert python_value("=_xludf.markup(3,+1.5)", "S", value_of) == (True, 2.0)
+    assert python_value('=MARKUP(3,0)', "S", value_of) == (
+        True, "cost_usd_per_mtok must be > 0, got 0")        # the function's own message
+    for formula in ("=COST_PER_MTOK(A1,C9)",                 # a cell without a value
+                    "=1+COST_PER_MTOK(A1,400)",              # not one call
+                    "=COST_PER_MTOK(A1+1,400)", "=COST_PER_MTOK(SUM(A1),400)",
+                    "=COST_PER_MTOK({1,2},400)", "=COST_PER_MTOK(A1:A2,400)",
+                    "=_xll.OTHER(1)", "=SUM(1,2)"):
+        assert python_value(formula, "S", value_of) == (False, None), formula
+
+
+def test_error_values():
+    for value in ("#NAME?", "#N/A", "#DIV/0!", "#SPILL!", "#CALC!", "Err:502", XLError("#REF!")):
+        assert is_error_value(value), value
+    for value in ("#hashtag", "Err:50", "N/A", 0, None, "#name?"):
+        assert not is_error_value(value), value
 
 def test_number_formats_as_the_workbook_shows_them():
     assert format_number(1399.7623, "#,##0.00") == "1,399.76"

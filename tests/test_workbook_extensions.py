@@ -20,7 +20,7 @@ from tokencost.reference_tables import read_catalog
 from tokencost.workbook.build import TEMPLATES_DIR
 from tokencost.workbook.libreoffice import recalculated_values
 
-from workbook_helpers import cached_values, close, formula_cells
+from workbook_helpers import close, formula_cells
 
 SHEETS = ("DeploymentInputs", "Deployment")
 RENT_TITLE = "Rent vs own, one row per rental quote"
@@ -142,13 +142,13 @@ def book(built_book):
 
 
 @pytest.fixture(scope="module")
-def wb(book):
-    return load_workbook(book)
+def wb(built_wb):
+    return built_wb
 
 
 @pytest.fixture(scope="module")
-def cached(book):
-    return cached_values(book)
+def cached(built_cached):
+    return built_cached
 
 
 @pytest.fixture(scope="module")

@@ -14,35 +14,16 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tokencost import core, udfs
+from tokencost import udfs
 from tokencost.udf_support import xlwings_call
 from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used, tokenize
 from tokencost.workbook.libreoffice import recalc_in_place, recalculated_values
-from tokencost.workbook.udf_native import (LITERAL_DEFAULTS, default_names_in, expand,
+from tokencost.workbook.udf_native import (LITERAL_DEFAULTS, UdfCall, default_names_in, expand,
                                            is_universal, named_defaults, native_formula,
-                                           native_templates, udf_names)
+                                           native_templates, udf_calls, udf_names)
 
+from test_udfs import CORE_OF as CORE   # the core value of each function, independent of udfs.py
 from workbook_helpers import cached_values, close
-
-#: the core value of each function with a native formula, written out independently of udfs.py
-CORE = {
-    "COST_PER_MTOK": core.cost_per_mtok,
-    "MARKUP": core.markup,
-    "GROSS_MARGIN": core.gross_margin,
-    "GPU_MONTHLY_COST": core.gpu_monthly_cost_usd,
-    "GPU_HOUR_COST": core.gpu_hour_usd,
-    "TOKENS_PER_HOUR": core.tokens_per_hour,
-    "IMPLIED_TPS": core.implied_tokens_per_s,
-    "BREAKEVEN_PRICE": core.breakeven_price,
-    "SUBSCRIPTION_MARGIN": lambda *a: core.subscription_economics(*a)["profit_with_rd_usd_per_month"],
-    "COST_FLOOR_PER_MTOK": core.cost_floor_usd_per_mtok,
-    "FLEET_PROFIT": lambda *a: core.fleet_pnl(*a)["gross_profit_usd"],
-    "FLEET_MARGIN": lambda *a: core.fleet_pnl(*a)["cost_profit_margin"],
-    "BREAKEVEN_UTILIZATION": core.rent_vs_own_breakeven_utilization,
-    "ENERGY_PER_TOKEN": core.energy_j_per_token,
-    "TOKENS_PER_S_PER_MW": core.tokens_per_s_per_mw,
-    "BLENDED_PRICE": core.blended_price_usd_per_mtok,
-}
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +133,22 @@ def test_catalog_functions_cache_the_bound_and_the_gpu_count(book):
 def test_native_formula_rewrites_calls(formula, expected):
     assert native_formula(formula) == expected
 
+
+def test_udf_calls_list_each_call_with_its_argument_texts():
+    assert udf_calls('=2*_xludf.MARKUP(C3, cost_per_mtok(A1,B1,))+_xll.OTHER("x,y")') == [
+        UdfCall("MARKUP", ("C3", "cost_per_mtok(A1,B1,)"), whole=False, foreign=False),
+        UdfCall("COST_PER_MTOK", ("A1", "B1", ""), whole=False, foreign=False),
+        UdfCall("OTHER", ('"x,y"',), whole=False, foreign=True)]
+    assert udf_calls("= COST_PER_MTOK( A1 , 'My sheet'!B1 ) ") == [
+        UdfCall("COST_PER_MTOK", ("A1", "'My sheet'!B1"), whole=True, foreign=False)]
+    assert udf_calls("=MIN_GPUS()") == [UdfCall("MIN_GPUS", (), whole=True, foreign=False)]
+    assert udf_calls("=MARKUP(A1") == [UdfCall("MARKUP", ("A1",), whole=False, foreign=False)]
+    assert udf_calls('="COST_PER_MTOK("&MY_MARKUP(A1)&Sheet.MARKUP&_xlfn.IFNA(A1,0)') == []
+    # syntax the evaluator does not read is still searched; no native formula for it
+    assert udf_calls("={1,2}+MARKUP(#REF!,B1)") == [
+        UdfCall("MARKUP", ("#REF!", "B1"), whole=False, foreign=False)]
+    assert native_formula("={1,2}+MARKUP(A1,B1)") is None
+    assert native_formula("=MARKUP(A1,B1") is None
 
 def test_expand_uses_defaults_for_missing_optionals():
     args = ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]

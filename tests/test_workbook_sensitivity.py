@@ -24,7 +24,7 @@ from tokencost.schema import overridable_inputs
 from tokencost.workbook.build import TEMPLATES_DIR
 from tokencost.workbook.libreoffice import recalculated_values
 
-from workbook_helpers import cached_values, close, formula_cells
+from workbook_helpers import close, formula_cells
 
 SHEETS = ("SensitivityInputs", "SensitivityCalc", "Sensitivity")
 GRID = ("power_price_usd_per_kwh", "utilization")
@@ -127,13 +127,13 @@ def book(built_book):
 
 
 @pytest.fixture(scope="module")
-def wb(book):
-    return load_workbook(book)
+def wb(built_wb):
+    return built_wb
 
 
 @pytest.fixture(scope="module")
-def cached(book):
-    return cached_values(book)
+def cached(built_cached):
+    return built_cached
 
 
 @pytest.fixture(scope="module")

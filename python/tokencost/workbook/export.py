@@ -37,17 +37,17 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..errors import WorkbookError
+from ..udf_support import EXCEL_ERRORS
+from .udf_native import native_formula, udf_calls
 
 #: sheets that only exist for the xlwings add-in (settings), dropped by the export
 XLWINGS_SHEETS = ("xlwings.conf", "_xlwings.conf")
 #: what the PDF shows: sheets of these template roles
 PDF_ROLES = ("output",)
-_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 _LO_ERROR = re.compile(r"^Err:\d{3}$")     # LibreOffice's own error codes (Err:502)
 #: the sheet of named function defaults the export adds when a native formula needs one
 DEFAULTS_SHEET = "Function defaults"
 _STRING = re.compile(r'"(?:[^"]|"")*"')
-_FOREIGN_UDF = re.compile(r"(?<![\w.])(?:_xludf|_xll)\.[A-Za-z_][\w.]*\s*\(", re.I)
 
 
 @dataclass
@@ -85,59 +85,47 @@ class ExportResult:
 
 # ------------------------------------------------------------------ UDF cells
 
-def udf_names() -> Tuple[str, ...]:
-    from ..udfs import UDF_SPECS
-    return tuple(spec.name for spec in UDF_SPECS)
-
-
-def _udf_call(names) -> re.Pattern:
-    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-    return re.compile(rf"(?<![\w.])(?:_xludf\.|_xll\.)?({alternatives})\s*\(", re.I)
+def classify_formula(formula: str, names=None) -> str:
+    """``"udf"`` (calls a TokenCost function), ``"foreign"`` (calls another add-in's
+    function: ``_xludf.X(`` / ``_xll.X(``) or ``"native"``. *names*: the TokenCost
+    function names (default all of them)."""
+    calls = udf_calls(formula, names)
+    if any(call.foreign for call in calls):
+        return "foreign"
+    return "udf" if calls else "native"
 
 
 def _outside_strings(formula: str) -> str:
-    """The formula with string literals blanked (same length), so a UDF name inside
-    quotes is not taken for a call."""
+    """The formula with string literals blanked (same length), so a sheet name inside
+    quotes is not taken for a reference."""
     return _STRING.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', formula)
 
 
-def classify_formula(formula: str, call: re.Pattern) -> str:
-    """``"udf"`` (calls a TokenCost function), ``"foreign"`` (calls another add-in's
-    function: ``_xludf.X(`` / ``_xll.X(``) or ``"native"``."""
-    bare = _outside_strings(formula)
-    if _FOREIGN_UDF.search(call.sub(lambda m: m.group(1) + "(", bare)):
-        return "foreign"
-    return "udf" if call.search(bare) else "native"
-
-
-def strip_udf_prefixes(formula: str, call: re.Pattern) -> str:
-    """``=_xludf.COST_PER_MTOK(B5,C5)`` -> ``=COST_PER_MTOK(B5,C5)`` (outside strings)."""
-    bare = _outside_strings(formula)
-    out, last = [], 0
-    for m in call.finditer(bare):
-        out.append(formula[last:m.start()])
-        out.append(m.group(1).upper() + formula[m.end(1):m.end()])
-        last = m.end()
-    out.append(formula[last:])
-    return "".join(out)
-
-
-_CALL = re.compile(r"^=\s*(?:_xludf\.|_xll\.)?([A-Za-z_]\w*)\((.*)\)\s*$", re.S | re.I)
-_ARG_REF = re.compile(r"^(?:(?:'((?:[^']|'')+)'|([A-Za-z_][\w.]*))!)?\$?([A-Za-z]{1,3})\$?(\d+)$")
-_ARG_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
-
-
-def _split_args(text: str) -> Optional[list]:
-    """Top-level arguments of a call (None when there are nested parentheses or braces)."""
-    if re.search(r"[(){}]", _outside_strings(text)):
-        return None
-    bare, out, start = _outside_strings(text), [], 0
-    for i, ch in enumerate(bare):
-        if ch == ",":
-            out.append(text[start:i].strip())
-            start = i + 1
-    out.append(text[start:].strip())
-    return [] if out == [""] else out
+def _argument_value(text: str, sheet: str, value_of: Callable[[str, str], tuple]) -> tuple:
+    """``(known, value)`` of a call's argument that is a number, text, a logical, a
+    blank or a single cell (*value_of* as in :func:`python_value`)."""
+    from .formula import FormulaError, tokenize
+    try:
+        tokens = tokenize(text)
+    except FormulaError:
+        return False, None
+    if not tokens:
+        return True, None
+    kind, value = tokens[-1]
+    if kind == "number" and [v for _, v in tokens[:-1]] in ([], ["-"], ["+"]):
+        return True, float("".join(v for _, v in tokens))
+    if len(tokens) != 1:
+        return False, None
+    if kind == "string":
+        return True, value[1:-1].replace('""', '"')
+    if kind == "name" and value.upper() in ("TRUE", "FALSE"):
+        return True, value.upper() == "TRUE"
+    if kind in ("ref", "sref") and ":" not in value:
+        target, _, cell = value.rpartition("!")
+        if target.startswith("'"):
+            target = target[1:-1].replace("''", "'")
+        return value_of(target or sheet, cell.replace("$", "").upper())
+    return False, None
 
 
 def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]):
@@ -146,43 +134,22 @@ def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]
     cells. *value_of(sheet, "B7")* returns ``(known, value)``. Returns ``(True, value)``,
     or ``(False, None)`` when the call is not that simple or gives an array."""
     from .. import udfs
-    m = _CALL.match(formula)
-    if not m or m.group(1).upper() not in udf_names():
-        return False, None
-    args = _split_args(m.group(2))
-    if args is None:
+    calls = udf_calls(formula)
+    if not calls or not calls[0].whole or calls[0].foreign:
         return False, None
     values = []
-    for arg in args:
-        ref = _ARG_REF.match(arg)
-        if arg == "":
-            values.append(None)
-        elif _ARG_NUMBER.match(arg):
-            values.append(float(arg))
-        elif len(arg) >= 2 and arg[0] == arg[-1] == '"':
-            values.append(arg[1:-1].replace('""', '"'))
-        elif arg.upper() in ("TRUE", "FALSE"):
-            values.append(arg.upper() == "TRUE")
-        elif ref:
-            target = (ref.group(1) or "").replace("''", "'") or ref.group(2) or sheet
-            known, value = value_of(target, f"{ref.group(3).upper()}{ref.group(4)}")
-            if not known:
-                return False, None
-            values.append(value)
-        else:
+    for arg in calls[0].args:
+        known, value = _argument_value(arg, sheet, value_of)
+        if not known:
             return False, None
+        values.append(value)
     try:
-        result = getattr(udfs, m.group(1).upper())(*values)
+        result = getattr(udfs, calls[0].name)(*values)
     except Exception:          # a function that raises instead of giving its message
         return False, None
     if isinstance(result, (list, tuple)):
         return False, None
     return True, result
-
-
-def _native(formula: str, defaults=None) -> Optional[str]:
-    from .udf_native import native_formula
-    return native_formula(formula, defaults=defaults)
 
 
 def is_error_value(value) -> bool:
@@ -191,7 +158,7 @@ def is_error_value(value) -> bool:
     from .formula import XLError
     if isinstance(value, XLError):
         return True
-    return isinstance(value, str) and (value in _ERRORS or bool(_LO_ERROR.match(value)))
+    return isinstance(value, str) and (value in EXCEL_ERRORS or bool(_LO_ERROR.match(value)))
 
 
 # ------------------------------------------------------------------ reading a package
@@ -229,7 +196,7 @@ def _cached_values(path) -> Dict[tuple, object]:
 
 def _as_cached(value):
     from .formula import XLError
-    if isinstance(value, str) and value in _ERRORS:
+    if isinstance(value, str) and value in EXCEL_ERRORS:
         return XLError(value)
     return value
 
@@ -287,7 +254,6 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
         return True, (str(value) if value is not None and not isinstance(
             value, (int, float, bool, str)) else value)
 
-    call = _udf_call(udf_names())
     fixed: Dict[tuple, object] = {}       # (sheet, ref) -> cached value of a new native formula
     no_value = []
     taken = {n.upper() for n in wb.defined_names} | {
@@ -317,7 +283,7 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
                     continue
                 key = (ws.title, cell.coordinate)
                 where = f"{ws.title}!{cell.coordinate}"
-                kind = classify_formula(text, call)
+                kind = classify_formula(text)
                 if gone is not None and gone.search(_outside_strings(text)):
                     kind = "removed-sheet"
                 if kind == "native":
@@ -330,7 +296,7 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
                     result.udf_errors.append(where)
                 if kind == "udf" and not is_array:
                     pending.clear()
-                    native = _native(strip_udf_prefixes(text, call), default_ref)
+                    native = native_formula(text, defaults=default_ref)
                     if native is not None and key not in missing and not shown_error \
                             and isinstance(cached.get(key), str):
                         native = None       # the UDF showed a message: keep what the reader saw

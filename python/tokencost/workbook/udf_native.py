@@ -12,7 +12,10 @@ larger expression) becomes its native formula with the call's own arguments.
 It gives up (returns None) where the native formula would not mean the same:
 a range argument (the UDF returns an array; an Excel 2010 formula would need
 array entry) or a function with no native formula (the catalog functions). The
-caller then keeps the cell's value.
+caller then keeps the cell's value. :func:`udf_calls` lists the calls of a
+formula (name, argument texts, whether the formula is that one call); it and
+:func:`native_formula` share one reading of calls, built on the formula
+tokenizer, which ``tokencost export`` also uses to classify cells.
 
 Omitted or blank optional arguments take the function's default. The workbook
 convention allows no typed numbers in formulas except unit constants
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple, Union
 
-from .formula import FormulaError, tokenize
+from .formula import _TOKEN, FormulaError, tokenize
 
 FUNCTIONS_PART = Path(__file__).resolve().parents[3] / "templates" / "parts" / "functions.toml"
 _PREFIXES = ("_XLUDF.", "_XLL.")
@@ -180,39 +183,140 @@ def _is_cell(text: str) -> bool:
 
 def _is_range(tokens: list) -> bool:
     return any((kind in ("ref", "sref") and ":" in value) or kind == "struct"
-               for kind, value in tokens)
+               for kind, value, _ in tokens)
 
 
-def _udf_name(token_value: str) -> str:
-    name = token_value[:-1].upper()
-    for prefix in _PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
+# ------------------------------------------------------------------ finding the calls
 
+@dataclass(frozen=True)
+class UdfCall:
+    """A call of a user-defined function in a formula, as :func:`udf_calls` finds it."""
+    name: str                     # COST_PER_MTOK: upper case, no _xludf. / _xll. prefix
+    args: Tuple[str, ...]         # the argument texts, tokens joined; () for NAME()
+    whole: bool                   # the formula is this one call: =NAME(...)
+    foreign: bool                 # another add-in's function (_xll.OTHER(), not TokenCost's
+
+
+@dataclass(frozen=True)
+class _Call:
+    name: str
+    foreign: bool
+    first: int                    # token index of NAME(
+    end: int                      # token index after its ")"
+    args: Tuple[Tuple[int, int], ...]   # token range of each argument
+    closed: bool                  # False: the formula ends before its ")"
+
+
+def _tokens(body: str) -> list:
+    """``(kind, text, offset)`` of each token of *body*, read with the grammar of
+    :func:`tokencost.workbook.formula.tokenize`; a character it cannot read (``{``,
+    ``#``, ``!``, ``@``: syntax the evaluator does not support) becomes an ``"other"``
+    token instead of an error, so such a formula can still be searched for calls."""
+    pos, out = 0, []
+    while pos < len(body):
+        m = _TOKEN.match(body, pos)
+        if m is None:
+            out.append(("other", body[pos], pos))
+            pos += 1
+            continue
+        if m.lastgroup != "ws":
+            out.append((m.lastgroup, m.group(), pos))
+        pos = m.end()
+    return out
+
+
+def _text(tokens: list, lo: int, hi: int) -> str:
+    return "".join(value for _, value, _ in tokens[lo:hi])
+
+
+def _arguments(tokens: list, i: int):
+    """(token range of each argument, index after ")", closed) of the call at *i*."""
+    spans, depth, start = [], 0, i + 1
+    for j in range(i + 1, len(tokens)):
+        kind, value, _ = tokens[j]
+        if kind == "func" or (kind == "op" and value == "("):
+            depth += 1
+        elif kind == "op" and value == ")":
+            if depth == 0:
+                spans.append((start, j))
+                return spans, j + 1, True
+            depth -= 1
+        elif kind == "op" and value == "," and depth == 0:
+            spans.append((start, j))
+            start = j + 1
+    spans.append((start, len(tokens)))
+    return spans, len(tokens), False
+
+
+def _parse(formula: str, names=None):
+    """(offset of the body in *formula*, its tokens, its calls in order)."""
+    skip = 1 if formula.startswith("=") else 0
+    tokens = _tokens(formula[skip:])
+    names = udf_names() if names is None else frozenset(n.upper() for n in names)
+    calls = []
+    for i, (kind, value, _) in enumerate(tokens):
+        if kind != "func":
+            continue
+        written = value[:-1].upper()
+        name = next((written[len(p):] for p in _PREFIXES if written.startswith(p)), written)
+        if name not in names and name == written:
+            continue                      # a spreadsheet function
+        spans, end, closed = _arguments(tokens, i)
+        if len(spans) == 1 and spans[0][0] == spans[0][1]:
+            spans = []                    # NAME()
+        calls.append(_Call(name, name not in names, i, end, tuple(spans), closed))
+    return skip, tokens, calls
+
+
+def udf_calls(formula: str, names=None) -> list:
+    """Every :class:`UdfCall` in *formula* (``=`` optional), in order, nested calls
+    included: each call of a TokenCost function (also written ``_xludf.NAME(`` /
+    ``_xll.NAME(``, any case) and each call of another add-in's function (a name with
+    one of those prefixes that is no TokenCost function: ``foreign``). A name inside a
+    string, or one that merely contains a function's name, is no call. *names*: the
+    TokenCost function names (default :func:`udf_names`)."""
+    _, tokens, calls = _parse(formula, names)
+    return [UdfCall(c.name, tuple(_text(tokens, a, b) for a, b in c.args),
+                    c.closed and c.first == 0 and c.end == len(tokens), c.foreign)
+            for c in calls]
+
+
+def strip_udf_prefixes(formula: str, names=None) -> str:
+    """``=_xludf.COST_PER_MTOK(B5,C5)`` -> ``=COST_PER_MTOK(B5,C5)``: each TokenCost call
+    gets its plain upper-case name; the rest of the text stays as written."""
+    skip, tokens, calls = _parse(formula, names)
+    out, last = [], 0
+    for call in calls:
+        if not call.foreign:
+            _, value, at = tokens[call.first]
+            out += [formula[last:skip + at], call.name]
+            last = skip + at + len(value) - 1         # keep the "("
+    out.append(formula[last:])
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ rewriting a formula
 
 def native_formula(formula: str, defaults: Defaults = None) -> Optional[str]:
     """*formula* (``=...``) with every UDF call replaced by its native formula;
     the formula itself when it calls no UDF; None when a call cannot be
-    replaced (a range argument, a function without a native formula).
+    replaced (a range argument, a function without a native formula) or the
+    formula holds syntax the formula tokenizer does not read.
 
     An omitted or blank optional argument whose default is not a universal
     constant is written as its defined name (``Default_hours_per_month``), which
     the workbook must define (:func:`named_defaults`, :func:`default_names_in`);
     *defaults* as in :func:`expand`."""
-    body = formula[1:] if formula.startswith("=") else formula
-    try:
-        tokens = tokenize(body)
-    except FormulaError:
+    _, tokens, calls = _parse(formula)
+    if any(kind == "other" for kind, _, _ in tokens):
         return None
-    names = udf_names()
-    if not any(kind == "func" and _udf_name(value) in names for kind, value in tokens):
+    calls = [c for c in calls if not c.foreign]
+    if not calls:
         return formula
     try:
-        text, end = _rewrite(tokens, 0, names, defaults=defaults)
+        return "=" + _rewrite(tokens, 0, len(tokens), calls, defaults)
     except _CannotReplace:
         return None
-    return "=" + text
 
 
 class _CannotReplace(Exception):
@@ -226,44 +330,25 @@ def default_names_in(formula: str) -> set:
     return {known[v.upper()] for kind, v in tokenize(body) if kind == "name" and v.upper() in known}
 
 
-def _rewrite(tokens: list, i: int, names, stop_at_close: bool = False, defaults: Defaults = None):
-    """Rewrite tokens from *i*; returns (text, index after). With *stop_at_close*,
-    stops before a ``)`` or ``,`` at depth 0 (the end of an argument)."""
-    out = []
-    depth = 0
-    while i < len(tokens):
-        kind, value = tokens[i]
-        if stop_at_close and depth == 0 and kind == "op" and value in (")", ","):
-            break
-        if kind == "func" and _udf_name(value) in names:
-            name = _udf_name(value)
-            args, i = [], i + 1
-            while True:
-                start = i
-                text, i = _rewrite(tokens, i, names, stop_at_close=True, defaults=defaults)
-                if _is_range(tokens[start:i]):
-                    raise _CannotReplace(name)
-                args.append(text)
-                if i >= len(tokens):
-                    raise _CannotReplace("unbalanced parentheses")
-                sep = tokens[i][1]
-                i += 1
-                if sep == ")":
-                    break
-            if args == [""]:
-                args = []
-            try:
-                native = expand(name, args, blank_defaults=True, defaults=defaults)
-            except FormulaError:
-                raise _CannotReplace(name) from None
-            if native is None:
-                raise _CannotReplace(name)
-            out.append(f"({native})")
-            continue
-        if kind == "func" or (kind == "op" and value == "("):
-            depth += 1
-        elif kind == "op" and value == ")":
-            depth -= 1
-        out.append(value)
-        i += 1
-    return "".join(out), i
+def _rewrite(tokens: list, lo: int, hi: int, calls: list, defaults: Defaults) -> str:
+    """The text of ``tokens[lo:hi]`` with each outermost UDF call in it replaced by its
+    native formula (the call's arguments rewritten first)."""
+    out, i = [], lo
+    for call in calls:
+        if call.first < i or call.first >= hi:
+            continue                      # inside a call replaced already, or outside the range
+        if not call.closed:
+            raise _CannotReplace("unbalanced parentheses")
+        if any(_is_range(tokens[a:b]) for a, b in call.args):
+            raise _CannotReplace(call.name)
+        args = [_rewrite(tokens, a, b, calls, defaults) for a, b in call.args]
+        try:
+            native = expand(call.name, args, blank_defaults=True, defaults=defaults)
+        except FormulaError:
+            raise _CannotReplace(call.name) from None
+        if native is None:
+            raise _CannotReplace(call.name)
+        out += [_text(tokens, i, call.first), f"({native})"]
+        i = call.end
+    out.append(_text(tokens, i, hi))
+    return "".join(out)
