@@ -264,3 +264,14 @@ def test_cli_build_and_list(tmp_path, capsys):
     assert out.exists()
     assert main(["build", "--template", "nope", "--output", str(tmp_path / "y.xlsx")]) == 2
     assert "no template 'nope'" in capsys.readouterr().err
+
+
+def test_named_profile_choices_are_dropdowns_of_the_models_table(main_book):
+    wb = load_workbook(main_book)
+    for name in ("Sens_Model", "Dep_Model", "Frontier_Profile"):
+        (sheet, ref), = wb.defined_names[name].destinations
+        ref = ref.replace("$", "")
+        lists = [dv for dv in wb[sheet].data_validations.dataValidation
+                 if dv.type == "list" and ref in dv.sqref]
+        assert [dv.formula1 for dv in lists] == ["=List_Models_model"], name
+    assert wb.defined_names["List_Models_model"].attr_text == "Models[model]"

@@ -313,6 +313,13 @@ def _write_grid(state: BuildState, ws, block: Block, row: int) -> int:
                 continue
             style = cell.style or ("calc" if isinstance(value, str) and value.startswith("=") else "label")
             _put(state, ws, row, j, value, style, cell.number_format)
+            if cell.validation:
+                dv = DataValidation(type="list", formula1=f"={cell.validation}", allow_blank=False)
+                dv.error = f"choose one of the values listed in {cell.validation}"
+                dv.errorTitle = cell.name or f"{ws.title}!{get_column_letter(j)}{row}"
+                dv.showErrorMessage = True
+                dv.add(f"{get_column_letter(j)}{row}")
+                ws.add_data_validation(dv)
             if cell.name:
                 state.names[cell.name] = f"{_sheet_ref(ws.title)}!${get_column_letter(j)}${row}"
         row += 1

@@ -80,6 +80,7 @@ class GridCell:
     style: str = ""               # "input", "calc", "output", "header", "title", "note", "check"
     number_format: str = ""
     data: str = ""                # "Table.column[key]": take the value from the dataset
+    validation: str = ""          # a defined name listing the allowed values (a dropdown)
 
 
 @dataclass(frozen=True)
