@@ -172,12 +172,13 @@ DEFAULTS = dict(
 def test_input_tables_are_the_shipped_catalogs(wb):
     ws = wb["DeploymentInputs"]
     r = ws[named(wb, "Rent_Provider_First")[1]].row
-    h100 = [x for x in csv.DictReader(open(DATA_DIR / "rental_prices.csv")) if x["gpu"] == "H100"]
-    for i, x in enumerate(h100):
+    quotes = list(csv.DictReader(open(DATA_DIR / "rental_prices.csv")))
+    for i, x in enumerate(quotes):
         assert ws.cell(r + i, 1).value == x["provider"]
         assert ws.cell(r + i, 2).value == pytest.approx(float(x["usd_per_gpu_hour"]), abs=0)
-        assert ws.cell(r + i, 2).style == "input"
-    assert ws.cell(r + len(h100), 2).coordinate == named(wb, "Rent_Quote_Last")[1]
+        assert ws.cell(r + i, 3).value == x["gpu"]
+        assert ws.cell(r + i, 2).style == ws.cell(r + i, 3).style == "input"
+    assert ws.cell(r + len(quotes), 2).coordinate == named(wb, "Rent_Quote_Last")[1]
     r = ws[named(wb, "Mix_Model_First")[1]].row
     rows = list(csv.DictReader(open(DATA_DIR / "token_mix.csv")))
     for i, x in enumerate(rows):
@@ -289,7 +290,7 @@ def test_an_analysts_edits_flow_through_as_the_core_predicts(book, tmp_path):
                         tokens_per_s=3000))
     check_against_core(wb, lo_lookup(values), inputs, **kwargs, own_quote=2.5)
     rent = slots(wb, lo_lookup(values), "Deployment", RENT_TITLE)
-    assert rent["provider"][5] == "(your quote)" and close(rent["breakeven_utilization"][5], tco / 2.5)
+    assert rent["provider"][11] == "(your quote)" and close(rent["breakeven_utilization"][11], tco / 2.5)
 
 
 def test_checks_flag_bad_deployment_inputs(book, tmp_path):
@@ -309,3 +310,14 @@ def test_checks_flag_bad_deployment_inputs(book, tmp_path):
                   "Deployment: every result is a number (no error cell on the Deployment sheet)"):
         assert label in failing, label
     assert "Deployment: the model profile on DeploymentInputs is in the Models table" not in failing
+
+
+def test_rent_vs_own_counts_only_quotes_for_the_profiles_gpu(wb, cached):
+    """The quote table holds every GPU of rental_prices.csv; the H100 profile is compared
+    with the H100 quotes only (an A100 or B200 price says nothing about an H100)."""
+    quotes = list(csv.DictReader(open(DATA_DIR / "rental_prices.csv")))
+    rent = slots(wb, cached, "Deployment", RENT_TITLE)
+    active = [i for i, a in enumerate(rent["active"]) if a == 1]
+    assert [rent["provider"][i] for i in active] == [q["provider"] for q in quotes if q["gpu"] == "H100"]
+    assert len(rent["active"]) == len(quotes) + 1                    # + the analyst's own quote row
+    assert all(rent["verdict"][i] in ("", None) for i in range(len(rent["active"])) if i not in active)

@@ -35,7 +35,7 @@ def run(args) -> int:
         raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
     try:
         path = build(output, args.template, load_defaults(args.data))
-    except (TemplateError, FormulaError) as err:
+    except (TemplateError, FormulaError, ValueError) as err:  # ValueError: spec.load_template
         raise UserFacingError(f"template {args.template}: {err}") from None
     print(f"wrote {path}")
     return 0

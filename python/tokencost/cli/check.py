@@ -17,15 +17,19 @@ def register(sub):
             "bound, weights that do not fit its GPUs), at the profile's tokens_per_s cell. Also\n"
             "blank rows inside an input table, and the workbook's own master check when it counts\n"
             "errors as last calculated (e.g. a table that outgrew its calculation block).\n"
-            "The file is only read. Exit code 0 when nothing is wrong, 1 otherwise, 2 when the\n"
-            "file is not a readable workbook."),
+            "The file is only read. Exit code 0 when no input is wrong (physics flags are\n"
+            "warnings: they are printed but do not fail the check unless --strict), 1 otherwise,\n"
+            "2 when the file is not a readable workbook."),
         epilog="Examples:\n  tokencost check tokencost.xlsm\n"
+               "  tokencost check my-copy.xlsm --strict        # physics warnings fail too\n"
                "  tokencost check my-copy.xlsm --no-physics   # inputs only",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("book", metavar="BOOK", help="the workbook to check (.xlsm/.xlsx)")
     p.add_argument("--no-physics", action="store_true",
                    help="skip the physics check of the model profiles (its warnings then do not "
                         "make the exit code non-zero)")
+    p.add_argument("--strict", action="store_true",
+                   help="physics warnings make the exit code 1 too (as the input problems do)")
     p.set_defaults(func=run)
 
 
@@ -121,4 +125,4 @@ def run(args) -> int:
         parts.append(f"{len(warnings)} physics warning(s) (--no-physics to skip)")
     print(f"{book.path}: " + " and ".join(parts) + f" ({rows})"
           + (f"; {physics_note}" if physics_note else ""), file=sys.stderr)
-    return 1
+    return 1 if problems or args.strict else 0

@@ -172,8 +172,7 @@ def _append_checks(sheets: list, checks: tuple) -> list:
 def _insert_part(sheets: list, part_path: Path, checks: list) -> list:
     if not part_path.exists():
         raise ValueError(f"template part {part_path} does not exist")
-    with open(part_path, "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = _read_toml(part_path)
     checks.extend(CheckRow(**c) for c in raw.get("checks", ()))
     new = [_sheet(s) for s in raw.get("sheets", ())]
     before = raw.get("part", {}).get("before", "")
@@ -184,11 +183,18 @@ def _insert_part(sheets: list, part_path: Path, checks: list) -> list:
     return sheets[:at] + new + sheets[at:]
 
 
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path.name}: not valid TOML: {err}") from None
+
+
 def load_template(path: Path) -> Template:
     """Read a template file into a :class:`Template` (unknown keys are an error)."""
     path = Path(path)
-    with open(path, "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = _read_toml(path)
     try:
         wb = dict(raw["workbook"])
         sheets = [_sheet(s) for s in raw.get("sheets", ())]
