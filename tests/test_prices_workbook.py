@@ -180,3 +180,20 @@ def test_a_symlinked_workbook_is_changed_where_it_lives(tmp_path, capsys):
     assert code == 1, err
     assert link.is_symlink() and list(read_book(real).raw["Prices"]["model"])[-2:] == NEW
     assert (tmp_path / "real.xlsm.bak").read_bytes() == COMMITTED.read_bytes()
+
+
+def test_a_free_model_shows_no_gross_margin(tmp_path, capsys):
+    """A $0 price (the sample's embedding model) has no margin: blank, as in the core's
+    report, not 0% (which would read as break-even)."""
+    book = tmp_path / "all.xlsm"
+    shutil.copyfile(COMMITTED, book)
+    run(capsys, "prices", "import", SAMPLE, "--workbook", book, "--cost-basis", "dense-70b")
+    cached = cached_values(book)
+    wb = load_workbook(book)
+    ws = wb["Outputs"]
+    row = next(c.row for c in ws["A"] if cached.get(("Outputs", c.coordinate)) == "test-embedding")
+    header = next(c for r in ws.iter_rows() for c in r if c.value == "Gross margin")
+    assert cached.get(("Outputs", f"{header.column_letter}{row}")) in ("", None)
+    code, out, _ = run(capsys, "report", book, "--format", "json")
+    margin = {r["model"]: r["gross_margin"] for r in __import__("json").loads(out)["markups"]}
+    assert margin["test-embedding"] is None and margin["GPT-5.5"] > 0.9
