@@ -65,7 +65,7 @@ def own_master_check(path) -> list[str]:
     counts errors: ``Checks!B7: the workbook's own checks count 5 error(s) ...``."""
     import warnings
     from openpyxl import load_workbook
-    from openpyxl.utils.cell import coordinate_from_string
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
@@ -78,8 +78,8 @@ def own_master_check(path) -> list[str]:
                 return []
             ref = cell.replace("$", "")
             letters, row = coordinate_from_string(ref)
-            value = next(wb[sheet].iter_rows(min_row=row, max_row=row,
-                                             min_col=_column(letters), max_col=_column(letters),
+            col = column_index_from_string(letters)
+            value = next(wb[sheet].iter_rows(min_row=row, max_row=row, min_col=col, max_col=col,
                                              values_only=True))[0]
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 from ..workbook.read import sheet_ref
@@ -88,11 +88,6 @@ def own_master_check(path) -> list[str]:
         return []
     finally:
         wb.close()
-
-
-def _column(letters: str) -> int:
-    from openpyxl.utils import column_index_from_string
-    return column_index_from_string(letters)
 
 
 def run(args) -> int:

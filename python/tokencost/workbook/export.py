@@ -38,13 +38,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ..errors import WorkbookError
 from ..udf_support import EXCEL_ERRORS
+from .formula import is_error_value  # noqa: F401  (part of this module's interface)
 from .udf_native import native_formula, udf_calls
 
 #: sheets that only exist for the xlwings add-in (settings), dropped by the export
 XLWINGS_SHEETS = ("xlwings.conf", "_xlwings.conf")
 #: what the PDF shows: sheets of these template roles
 PDF_ROLES = ("output",)
-_LO_ERROR = re.compile(r"^Err:\d{3}$")     # LibreOffice's own error codes (Err:502)
 #: the sheet of named function defaults the export adds when a native formula needs one
 DEFAULTS_SHEET = "Function defaults"
 _STRING = re.compile(r'"(?:[^"]|"")*"')
@@ -150,15 +150,6 @@ def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]
     if isinstance(result, (list, tuple)):
         return False, None
     return True, result
-
-
-def is_error_value(value) -> bool:
-    """Whether a cached value is a spreadsheet error (``#NAME?``, ``#N/A``, ...,
-    LibreOffice's ``Err:502``): what a cell shows when it could not compute."""
-    from .formula import XLError
-    if isinstance(value, XLError):
-        return True
-    return isinstance(value, str) and (value in EXCEL_ERRORS or bool(_LO_ERROR.match(value)))
 
 
 # ------------------------------------------------------------------ reading a package

@@ -97,10 +97,9 @@ def recalc_in_place(book: Path, backup: bool = True) -> int:
     """
     from .build import write_atomic
     from .cached import inject_cached_values, rewrite_formulas
-    from .formula import FormulaError, functions_used
-    from .udf_native import LITERAL_DEFAULTS, native_formula, udf_names
+    from .formula import is_error_value
+    from .udf_native import LITERAL_DEFAULTS, native_formula, udf_calls
     book = Path(book)
-    udfs = udf_names()
     with tempfile.TemporaryDirectory(prefix="tokencost-native-") as tmp:
         native_copy = Path(tmp) / book.name
         shutil.copyfile(book, native_copy)
@@ -110,12 +109,8 @@ def recalc_in_place(book: Path, backup: bool = True) -> int:
 
     def keep(sheet, ref, formula):  # a UDF call LibreOffice could not value: keep the old value
         value = values.get(sheet, {}).get(ref)
-        if not (value is None or (isinstance(value, str) and value.startswith(("#", "Err:")))):
-            return False
-        try:
-            return bool({f.upper().split(".")[-1] for f in functions_used(formula)} & udfs)
-        except FormulaError:
-            return False
+        return ((value is None or is_error_value(value))
+                and any(not call.foreign for call in udf_calls(formula)))
 
     def save(tmp):
         shutil.copyfile(book, tmp)
