@@ -35,8 +35,14 @@ def formula_cells_without_value(path):
     with zipfile.ZipFile(path) as zf:
         for sheet, part in sheet_parts(zf).items():
             xml = zf.read(part).decode()
-            for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*>(.*?)</c>', xml, re.S):
-                if "<f" in m.group(2) and "<v>" not in m.group(2):
+            for m in re.finditer(r'<c r="([A-Z]+\d+)"([^>]*)>(.*?)</c>', xml, re.S):
+                body = m.group(3)
+                if "<f" not in body:
+                    continue
+                # no <v>, or an empty one (<v/>, or <v></v> as lxml writes it) on a cell that
+                # is not of a text type (only a text result can be empty)
+                value = re.search(r"<v(?:\s[^>]*)?>(.*?)</v>", body, re.S)
+                if value is None or (value.group(1) == "" and 't="str"' not in m.group(2)):
                     missing.append((sheet, m.group(1)))
     return missing
 
@@ -82,3 +88,19 @@ def set_table_value(wb, table_name, key_column, key, column, value):
             ws.cell(r, headers[column]).value = value
             return ws.cell(r, headers[column]).coordinate
     raise KeyError(key)
+
+
+UNO_PYTHON = "/usr/bin/python3"   # Debian's Python, with LibreOffice's uno module (python3-uno)
+
+
+def uno(steps, timeout_s: float = 300):
+    """Run *steps* (see tests/lo_uno.py) in LibreOffice through its own API; their results."""
+    import json
+    import subprocess
+    from pathlib import Path
+    script = Path(__file__).with_name("lo_uno.py")
+    proc = subprocess.run([UNO_PYTHON, str(script)], input=json.dumps(steps), text=True,
+                          capture_output=True, timeout=timeout_s)
+    if proc.returncode != 0:
+        raise RuntimeError(f"LibreOffice (UNO) failed: {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout)

@@ -159,16 +159,21 @@ def formula_cells_without_value(path) -> set:
     import zipfile
     from .cached import sheet_parts
     missing = set()
-    cell = re.compile(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+    cell = re.compile(r'<c r="([A-Z]+\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
     with zipfile.ZipFile(path) as zf:
         for sheet, part in sheet_parts(zf).items():
             if part not in zf.namelist():
                 continue
             xml = zf.read(part).decode("utf-8")
             for m in cell.finditer(xml):
-                body = m.group(2) or ""
-                # openpyxl writes <v/> (no value); an empty text result is <v></v>
-                if "<f" in body and not re.search(r"<v>|<v\s[^>/]*>", body):
+                body = m.group(3) or ""
+                if "<f" not in body:
+                    continue
+                # openpyxl writes a formula without a value as <v/> (or <v></v> when it
+                # serializes with lxml); only a text result (t="str") can be empty
+                value = re.search(r"<v(?:\s[^>]*)?>(.*?)</v>", body, re.S)
+                text = re.search(r'\st="(str|s|inlineStr)"', m.group(2)) is not None
+                if value is None or (value.group(1) == "" and not text):
                     missing.add((sheet, m.group(1)))
     return missing
 
