@@ -273,5 +273,5 @@ def test_named_profile_choices_are_dropdowns_of_the_models_table(main_book):
         ref = ref.replace("$", "")
         lists = [dv for dv in wb[sheet].data_validations.dataValidation
                  if dv.type == "list" and ref in dv.sqref]
-        assert [dv.formula1 for dv in lists] == ["=List_Models_model"], name
+        assert [dv.formula1 for dv in lists] == ["List_Models_model"], name
     assert wb.defined_names["List_Models_model"].attr_text == "Models[model]"

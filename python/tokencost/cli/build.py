@@ -25,7 +25,9 @@ def register(sub):
 
 def run(args) -> int:
     from ..datasets import load_defaults
-    from ..workbook.build import TemplateError, build, list_templates
+    from ..workbook.build import (TemplateError, build, list_templates, required_xlwings,
+                                  template_path)
+    from ..workbook.spec import load_template
     from ..workbook.formula import FormulaError
     if args.list:
         print("\n".join(list_templates()))
@@ -35,7 +37,12 @@ def run(args) -> int:
         raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
     try:
         path = build(output, args.template, load_defaults(args.data))
+        base = load_template(template_path(args.template)).base
     except (TemplateError, FormulaError, ValueError) as err:  # ValueError: spec.load_template
         raise UserFacingError(f"template {args.template}: {err}") from None
     print(f"wrote {path}")
+    if base == "xlwings-standalone":
+        v = required_xlwings()
+        print(f"{path.name} carries the VBA module of xlwings {v} (it loads xlwings64-{v}.dll, "
+              f"installed by `pip install xlwings=={v}`)")
     return 0

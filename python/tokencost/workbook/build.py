@@ -6,11 +6,14 @@ the input tables) -> openpyxl workbook -> cached values from
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
 import shutil
 import tempfile
+import tomllib
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +26,6 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..inputs import Inputs
@@ -31,6 +33,7 @@ from ..schema import TABLES_BY_NAME, Column, TableSpec
 from .cached import inject_cached_values
 from .formula import Evaluator, Ref
 from .spec import Block, Chart, Sheet, Template, load_template
+from .validation import data_validation
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES_DIR = REPO_ROOT / "templates"
@@ -199,22 +202,18 @@ def _input_validation(state: BuildState, spec: TableSpec, col: Column, ref: str,
             if bound is not None:
                 parts.append(f"OR(ISBLANK({top_left}),{top_left}{op}{bound:g})" if not required
                              else f"{top_left}{op}{bound:g}")
-        dv = DataValidation(type="custom", formula1="AND(" + ",".join(parts) + ")",
-                            allow_blank=not required)
         rule = col.rule_text()
-        dv.error = f"{col.name} must be a number{(' ' + rule) if rule else ''} [{col.unit}]"
-    elif col.references:
-        list_name = "List_" + col.references.replace(".", "_")
-        dv = DataValidation(type="list", formula1=f"={list_name}", allow_blank=False)
-        dv.error = f"{col.name} must be one of {col.references}"
-    else:
-        return None
-    dv.errorTitle = f"{spec.name}[{col.name}]"
-    dv.showErrorMessage = True
-    dv.prompt = f"{col.description} [{col.unit}]"
-    dv.showInputMessage = True
-    dv.add(ref)
-    return dv
+        return data_validation(
+            "custom", "AND(" + ",".join(parts) + ")", ref, title=col.name,
+            error=f"{spec.name}[{col.name}] must be a number{(' ' + rule) if rule else ''} "
+                  f"[{col.unit}]",
+            prompt=f"{col.description} [{col.unit}]", allow_blank=not required)
+    if col.references:
+        return data_validation(
+            "list", "List_" + col.references.replace(".", "_"), ref, title=col.name,
+            error=f"{spec.name}[{col.name}] must be one of {col.references}",
+            prompt=f"{col.description} [{col.unit}]")
+    return None
 
 
 def _write_input_table(state: BuildState, ws, block: Block, row: int) -> int:
@@ -314,12 +313,10 @@ def _write_grid(state: BuildState, ws, block: Block, row: int) -> int:
             style = cell.style or ("calc" if isinstance(value, str) and value.startswith("=") else "label")
             _put(state, ws, row, j, value, style, cell.number_format)
             if cell.validation:
-                dv = DataValidation(type="list", formula1=f"={cell.validation}", allow_blank=False)
-                dv.error = f"choose one of the values listed in {cell.validation}"
-                dv.errorTitle = cell.name or f"{ws.title}!{get_column_letter(j)}{row}"
-                dv.showErrorMessage = True
-                dv.add(f"{get_column_letter(j)}{row}")
-                ws.add_data_validation(dv)
+                ws.add_data_validation(data_validation(
+                    "list", cell.validation, f"{get_column_letter(j)}{row}",
+                    title=cell.name or f"{ws.title}!{get_column_letter(j)}{row}",
+                    error=f"choose one of the values listed in {cell.validation}"))
             if cell.name:
                 state.names[cell.name] = f"{_sheet_ref(ws.title)}!${get_column_letter(j)}${row}"
         row += 1
@@ -453,6 +450,8 @@ def _add_chart(state: BuildState, ws, chart: Chart) -> None:
     if chart.kind == "scatter":
         plot = ScatterChart()
         plot.style = 13
+        plot.scatterStyle = "lineMarker"   # required by ISO/IEC 29500 (openpyxl leaves it out)
+        plot.x_axis.axPos = "b"
         for key in chart.series:
             values = Reference(src, min_col=layout.columns[key], min_row=layout.first_row - 1,
                                max_row=last)
@@ -476,6 +475,9 @@ def _add_chart(state: BuildState, ws, chart: Chart) -> None:
         raise TemplateError(f"chart {chart.title!r}: unknown kind {chart.kind!r} "
                             "(bar, stacked_bar, scatter)")
     plot.title = chart.title
+    # openpyxl 3.1 writes no <c:delete/> on an axis, which current Excel reads as a hidden axis
+    plot.x_axis.delete = False
+    plot.y_axis.delete = False
     plot.y_axis.title = chart.y_title
     if chart.x_title:
         plot.x_axis.title = chart.x_title
@@ -485,11 +487,59 @@ def _add_chart(state: BuildState, ws, chart: Chart) -> None:
 
 # ------------------------------------------------------------------ base workbook
 
+#: the quickstart's sample macro (``RunPython "import tokencost;tokencost.main()"``), which
+#: is not part of the workbook: removed from the VBA project it ships in
+SAMPLE_MODULES = ("Module1",)
+
+
+def required_xlwings() -> str:
+    """The xlwings version the package pins (``xlwings==X`` in its dependencies)."""
+    from importlib import metadata
+    try:
+        requirements = metadata.requires("tokencost-xl") or []
+    except metadata.PackageNotFoundError:
+        requirements = []
+    if not requirements:   # running from a source tree that was never installed
+        with open(REPO_ROOT / "pyproject.toml", "rb") as fh:
+            requirements = tomllib.load(fh)["project"]["dependencies"]
+    for req in requirements:
+        m = re.fullmatch(r"\s*xlwings\s*==\s*([\w.]+)\s*", req)
+        if m:
+            return m.group(1)
+    raise TemplateError("the package does not pin xlwings (xlwings==X in its dependencies)")
+
+
+def xlwings_vba_project() -> tuple[bytes, str]:
+    """The VBA project of the installed xlwings' standalone workbook without its sample
+    macro, and the xlwings version that VBA is for. Refuses an xlwings other than the pin:
+    the VBA loads ``xlwings64-<version>.dll``, which only that xlwings installs."""
+    import xlwings
+    from . import vba
+    pin = required_xlwings()
+    if xlwings.__version__ != pin:
+        raise TemplateError(f"xlwings {xlwings.__version__} is installed but tokencost pins "
+                            f"xlwings=={pin}, whose VBA the workbook carries; run "
+                            f"`pip install xlwings=={pin}`")
+    source = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
+    with zipfile.ZipFile(source) as zf:
+        project = zf.read("xl/vbaProject.bin")
+    version = vba.constant(project, "XLWINGS_VERSION")
+    if version != pin:
+        raise TemplateError(f"xlwings {pin}'s standalone VBA says XLWINGS_VERSION = {version!r}")
+    return vba.without_modules(project, SAMPLE_MODULES), version
+
+
 def _base_workbook(template: Template) -> Workbook:
     if template.base == "xlwings-standalone":
         import xlwings
+        project, _version = xlwings_vba_project()
         source = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
         wb = load_workbook(source, keep_vba=True)
+        archive = zipfile.ZipFile(io.BytesIO(), "a", zipfile.ZIP_DEFLATED)
+        for name in wb.vba_archive.namelist():
+            archive.writestr(name, project if name == "xl/vbaProject.bin"
+                             else wb.vba_archive.read(name))
+        wb.vba_archive = archive
         conf = wb["_xlwings.conf"]
         conf.title = "xlwings.conf"
         for row in conf.iter_rows(min_col=1, max_col=2):

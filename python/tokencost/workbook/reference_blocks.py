@@ -30,12 +30,12 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from .. import catalog as cat
 from ..schema import TABLES_BY_NAME
 from .formula import Ref
+from .validation import data_validation
 
 #: columns written as documentation (style "note"), not as inputs
 NOTE_COLUMNS = {"source", "description"}
@@ -151,11 +151,8 @@ def write_reference_table(state, ws, block, row: int) -> int:
             continue
         letter = get_column_letter(j)
         top = f"{letter}{header_row + 1}"
-        dv = DataValidation(type="custom", allow_blank=True,
-                            formula1=f"OR(ISBLANK({top}),AND(ISNUMBER({top}),{top}>=0))")
-        dv.error = f"{column} must be a number >= 0 or blank"
-        dv.errorTitle = f"{name}[{column}]"
-        dv.showErrorMessage = True
-        dv.add(f"{letter}{header_row + 1}:{letter}{last}")
-        ws.add_data_validation(dv)
+        ws.add_data_validation(data_validation(
+            "custom", f"OR(ISBLANK({top}),AND(ISNUMBER({top}),{top}>=0))",
+            f"{letter}{header_row + 1}:{letter}{last}", title=column,
+            error=f"{name}[{column}] must be a number >= 0 or blank", allow_blank=True))
     return last + 1
