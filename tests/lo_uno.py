@@ -13,6 +13,12 @@ Steps (JSON objects, ``op`` names the action):
 ``{"op": "get", "sheet": S, "cell": "B8"}``    -> the cell's value (number or text)
 ``{"op": "basic_modules"}``                    -> {library: {module: source}} of the document
 ``{"op": "sheets"}``                           -> the sheet names
+``{"op": "row_heights", "sheet": S}``          -> [[row, stored pt, optimal pt, column widths...]]
+                                                for every row up to the last used one: the
+                                                height in the file and the height LibreOffice
+                                                needs for the row's text (OptimalHeight)
+``{"op": "charts"}``                           -> {sheet: [{"title", "categories", "series",
+                                                "values"}]}: the data each chart draws
 ``{"op": "save", "path": P, "filter": F}``     store (F e.g. "Calc MS Excel 2007 XML",
                                                 "Calc MS Excel 2007 VBA XML")
 ``{"op": "close"}``
@@ -105,6 +111,33 @@ def main() -> int:
                         libs.loadLibrary(name)
                         lib = libs.getByName(name)
                         out[name] = {m: lib.getByName(m) for m in lib.getElementNames()}
+                    results.append(out)
+                elif op == "row_heights":
+                    sheet = doc.Sheets.getByName(step["sheet"])
+                    cursor = sheet.createCursor()
+                    cursor.gotoEndOfUsedArea(False)
+                    last = cursor.getRangeAddress().EndRow
+                    rows = sheet.getRows()
+                    out = []
+                    for r in range(last + 1):
+                        row = rows.getByIndex(r)
+                        stored = row.Height
+                        row.OptimalHeight = True
+                        out.append([r + 1, stored / 2540 * 72, row.Height / 2540 * 72])
+                    results.append(out)
+                elif op == "charts":
+                    out = {}
+                    for name in doc.Sheets.getElementNames():
+                        charts = doc.Sheets.getByName(name).getCharts()
+                        for i in range(charts.getCount()):
+                            chart = charts.getByIndex(i).getEmbeddedObject()
+                            data = chart.getData()
+                            title = chart.getTitle().String if chart.HasMainTitle else ""
+                            out.setdefault(name, []).append({
+                                "title": title,
+                                "categories": list(data.getRowDescriptions()),
+                                "series": list(data.getColumnDescriptions()),
+                                "values": [list(r) for r in data.getData()]})
                     results.append(out)
                 elif op == "sheets":
                     results.append(list(doc.Sheets.getElementNames()))

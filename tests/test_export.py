@@ -118,7 +118,9 @@ def test_defined_names_are_kept_and_all_resolve(exported):
     for name, dn in wb.defined_names.items():
         text = dn.attr_text
         assert "#REF" not in text and "xlwings" not in text, name
-        for sheet in re.findall(r"'?([^'!=]+)'?!", text):
+        # a sheet before '!': quoted, or a bare name after the start or an operator
+        for quoted, bare in re.findall(r"(?:'((?:[^']|'')+)'|(?<![\w.])([A-Za-z_][\w.]*))!", text):
+            sheet = quoted.replace("''", "'") if quoted else bare
             assert sheet in wb.sheetnames, (name, text)
         for table in re.findall(r"([A-Za-z_]\w*)\[", text):
             assert table in tables, (name, text)
@@ -180,7 +182,7 @@ def test_output_tables_equal_the_core(exported):
     assert {"Out_GPU", "Out_Models", "Out_Prices", "Out_Subs"} <= set(tables)
     pairs = [("Out_GPU", "Total per GPU-month", res.gpu_costs["total_usd_per_month"]),
              ("Out_GPU", "Per GPU-hour", res.gpu_costs["gpu_hour_usd"]),
-             ("Out_Models", "Cost per MTok", res.model_costs["cost_usd_per_mtok"]),
+             ("Out_Models", "Cost per MTok at that utilization", res.model_costs["cost_usd_per_mtok"]),
              ("Out_Prices", "Markup", res.markups["markup"]),
              ("Out_Prices", "Gross margin", res.markups["gross_margin"]),
              ("Out_Subs", "Profit at hardware cost", res.subscriptions["profit_usd_per_month"]),
@@ -221,7 +223,7 @@ def test_markdown_shows_the_tables_as_the_workbook_formats_them(exported):
     assert "*Master check: OK*" in text
     assert "| H100 | 833.33 | 350.00 | 66.43 | 150.00 | 1,399.76 | 1.9175 |" in text
     assert "| GPT-5.5 | OpenAI | 30.0000 | 1.3316 | 22.5x | 95.6% |" in text
-    assert "| dense-70b | H100 | 400 | 1,440,000 | 1.9175 | 1.3316 |" in text
+    assert "| dense-70b | H100 | 400 | 1,440,000 | 1.9175 | 100.0% | 1.3316 |" in text
 
 
 def _pdf_objects(data: bytes) -> dict:

@@ -46,7 +46,7 @@ def test_macro_enabled_with_xlwings_module_and_conf(main_book):
 
 def test_sheets_have_roles_and_input_tables(main_book):
     wb = load_workbook(main_book)
-    assert wb.sheetnames[:2] == ["Cover", "Hardware"]
+    assert wb.sheetnames[:3] == ["Cover", "Dashboard", "Hardware"]
     for name in ("Calc", "Outputs", "Checks"):
         assert name in wb.sheetnames
     tables = {t for ws in wb.worksheets for t in ws.tables}
@@ -150,7 +150,7 @@ def test_cached_outputs_equal_the_core(main_book):
                         r += 1
                     return [v for v in out if v not in ("", None)]
         raise KeyError(header)
-    assert all(close(a, b) for a, b in zip(column_values("Cost per MTok"),
+    assert all(close(a, b) for a, b in zip(column_values("Cost per MTok at that utilization"),
                                            res.model_costs["cost_usd_per_mtok"]))
     assert all(close(a, b) for a, b in zip(column_values("Markup"), res.markups["markup"]))
     assert all(close(a, b) for a, b in zip(column_values("Total per GPU-month"),

@@ -253,7 +253,7 @@ def test_report_of_an_edited_book_equals_what_the_workbook_shows(analyst_book, c
         "dense-70b", "moe-284b-a13b", "moe-v4-pro-implied", "dense-70b-b200"]
     pairs = [("Per GPU-hour", [g["gpu_hour_usd"] for g in data["gpu_costs"]]),
              ("Total per GPU-month", [g["total_usd_per_month"] for g in data["gpu_costs"]]),
-             ("Cost per MTok", [m["cost_usd_per_mtok"] for m in data["model_costs"]]),
+             ("Cost per MTok at that utilization", [m["cost_usd_per_mtok"] for m in data["model_costs"]]),
              ("Markup", [p["markup"] for p in data["markups"]]),
              ("Gross margin", [p["gross_margin"] for p in data["markups"]])]
     for header, ours in pairs:

@@ -180,7 +180,7 @@ def test_calc_blocks_use_one_formula_per_column(wb):
     """FAST: every row of a slots block has the same formula (in R1C1 terms)."""
     text = (TEMPLATES_DIR / "parts" / "sensitivity.toml").read_text()
     titles = re.findall(r'kind = "slots"\nname = "\w+"\ntitle = "([^"]+)"', text)
-    assert len(titles) == 7
+    assert len(titles) == 8   # 6 on SensitivityCalc (with the tornado order and chart data), 2 on Sensitivity
     for sheet in ("SensitivityCalc", "Sensitivity"):
         ws = wb[sheet]
         for r in range(1, ws.max_row + 1):
@@ -218,7 +218,7 @@ def test_cached_tornado_equals_the_core(wb, cached, core):
     base_cost = cached[named(wb, "Sens_Base_Cost")]
     assert close(base_cost, core["base_cost_usd_per_mtok"])
     assert close(base_cost, cached[named(wb, "Sens_Calc_Cost")])
-    chart = block_columns(wb, "Sensitivity", "Chart data: change from the base cost, smallest "
+    chart = block_columns(wb, "SensitivityCalc", "Chart data: change from the base cost, smallest "
                           "swing first (a bar chart draws its first row at the bottom)", cached)
     assert chart["Input"] == list(reversed(got["Input"]))
     assert all(close(a, b - base_cost) for a, b in zip(chart["Input at its low"],

@@ -35,8 +35,8 @@ def formula_cells_without_value(path):
     with zipfile.ZipFile(path) as zf:
         for sheet, part in sheet_parts(zf).items():
             xml = zf.read(part).decode()
-            for m in re.finditer(r'<c r="([A-Z]+\d+)"([^>]*)>(.*?)</c>', xml, re.S):
-                body = m.group(3)
+            for m in re.finditer(r'<c r="([A-Z]+\d+)"([^>]*?)(?:/>|>(.*?)</c>)', xml, re.S):
+                body = m.group(3) or ""
                 if "<f" not in body:
                     continue
                 # no <v>, or an empty one (<v/>, or <v></v> as lxml writes it) on a cell that

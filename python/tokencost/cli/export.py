@@ -17,8 +17,9 @@ def register(sub):
                     "none exists (a call saved as #NAME? without the add-in is computed again); an "
                     "optional argument left out or blank reads the function's default from a named "
                     "cell on an added 'Function defaults' sheet; every formula keeps its cached "
-                    "value. --pdf renders the output "
-                    "sheets and their charts with LibreOffice; --csv and --markdown write the output "
+                    "value. --pdf renders a print pack with LibreOffice: the Dashboard, then the "
+                    "output sheets and their charts, one page wide, every page numbered (A4, or "
+                    "Letter with --paper Letter); --csv and --markdown write the output "
                     "tables as the workbook shows them (CSV text that starts with =, +, - or @ is "
                     "neutralised). BOOK is never changed; a file replaced is kept as FILE.bak.",
         epilog="Examples:\n"
@@ -28,7 +29,10 @@ def register(sub):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("book", type=Path, help="the .xlsm/.xlsx workbook to export (read only)")
     p.add_argument("out", type=Path, nargs="?", help="the macro-free workbook to write (*.xlsx)")
-    p.add_argument("--pdf", type=Path, metavar="OUT.pdf", help="the output sheets and charts as a PDF")
+    p.add_argument("--pdf", type=Path, metavar="OUT.pdf",
+                   help="the Dashboard and the output sheets with their charts as a PDF pack")
+    p.add_argument("--paper", choices=("A4", "Letter"), default="A4",
+                   help="paper of the PDF pack (default: A4)")
     p.add_argument("--csv", type=Path, metavar="DIR", dest="csv_dir",
                    help="one CSV file per output table in DIR (Out_GPU.csv, Out_Models.csv, ...)")
     p.add_argument("--markdown", metavar="FILE",
@@ -46,7 +50,8 @@ def run(args) -> int:
 
     try:
         result = export(args.book, args.out, pdf=args.pdf, csv_dir=args.csv_dir,
-                        markdown=args.markdown, backup=not args.no_backup, progress=progress)
+                        markdown=args.markdown, backup=not args.no_backup, progress=progress,
+                        paper=args.paper)
     except LibreOfficeError as err:
         raise UserFacingError(str(err)) from None
     if args.markdown == "-":
@@ -69,7 +74,8 @@ def run(args) -> int:
             print(f"{result.xlsx}: sheet '{result.defaults_sheet}' holds the functions' defaults "
                   f"the native formulas read ({', '.join(result.default_names)})", file=report)
     if result.pdf:
-        print(f"{result.pdf}: PDF of the output sheets", file=report)
+        print(f"{result.pdf}: PDF pack ({result.pdf_pages} pages, {args.paper}): the Dashboard "
+              "and the output sheets", file=report)
     for path in result.csv_files:
         print(f"{path}: CSV", file=report)
     if result.markdown:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.chart import BarChart, Reference, ScatterChart, Series
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.rule import FormulaRule, Rule
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
@@ -31,7 +32,10 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ..inputs import Inputs
 from ..schema import TABLES_BY_NAME, Column, TableSpec
 from .cached import inject_cached_values
+from .charts import add_chart
+from .layout import chart_extent, fit_sheet, page_setup
 from .formula import Evaluator, Ref
+from .numbers import number_format
 from .spec import Block, Chart, Sheet, Template, load_template
 from .validation import data_validation
 
@@ -42,23 +46,20 @@ FIXED_TIME = datetime(2026, 1, 1)
 DEFAULT_STYLES = {
     # name: (font colour, bold, fill colour or "", italic)
     "title": ("1F3864", True, "", False),
+    "section": ("1F3864", True, "", False),      # a block's title: one line, spills right
     "header": ("FFFFFF", True, "1F3864", False),
     "unit": ("595959", False, "", True),
     "input": ("0000FF", False, "FFF2CC", False),
     "calc": ("000000", False, "", False),
     "output": ("000000", True, "E2EFDA", False),
+    "kpi": ("1F3864", True, "E2EFDA", False),    # a headline number (the Dashboard)
+    # slots blocks with an ``active`` column: the look of calc/output comes from a
+    # conditional format on the rows in use, so empty slots show nothing
+    "calc_slot": ("000000", False, "", False),
+    "output_slot": ("000000", True, "", False),
     "check": ("000000", False, "", False),
     "note": ("595959", False, "", True),
     "label": ("000000", False, "", False),
-}
-
-NUMBER_FORMATS = {
-    "USD": "#,##0.00", "USD/month": "#,##0.00", "USD/kWh": "0.000", "USD/MTok": "#,##0.0000",
-    "USD/h": "0.0000", "share": "0.0%", "1/year": "0.0%", "W": "#,##0", "GB": "#,##0",
-    "TB/s": "0.00", "years": "0.0", "ratio": "0.00", "h/month": "#,##0",
-    "tokens/s per GPU": "#,##0", "requests": "#,##0", "GPUs": "#,##0", "x": '0.0"x"',
-    "tokens/h": "#,##0", "MTok/month": "#,##0.00", "flag": "0", "J/token": "0.000",
-    "tokens/s per MW": "#,##0", "tokens/s": "#,##0.0",
 }
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first)?\}")
@@ -85,6 +86,22 @@ class BuildState:
     validations: Dict[str, list] = field(default_factory=dict)
     #: cached values set by a writer rather than computed by the evaluator (UDF cells)
     fixed_values: Dict[tuple, object] = field(default_factory=dict)
+    #: first column of the block being written (a block's ``at``)
+    col0: int = 1
+    #: (sheet, row, col) of text that may spill into the empty cells to its right
+    spill: set = field(default_factory=set)
+    #: (sheet, column letter) whose width the template sets
+    keep_width: set = field(default_factory=set)
+    #: slots block -> its ``active`` column ("key" or "Block.key"), for charts
+    block_active: Dict[str, str] = field(default_factory=dict)
+    _evaluator: Optional[Evaluator] = None
+
+    @property
+    def evaluator(self) -> Evaluator:
+        """One evaluator over the built cells (its values are computed once)."""
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self.cells, self.tables, self.names)
+        return self._evaluator
 
 
 class TemplateError(Exception):
@@ -137,19 +154,17 @@ def _register_styles(wb: Workbook, template: Template) -> None:
         if key in existing:
             continue
         st = NamedStyle(name=key)
-        st.font = Font(name="Calibri", size=14 if key == "title" else 11, color=font, bold=bold,
-                       italic=italic)
+        size = {"title": 14, "section": 12, "kpi": 14}.get(key, 11)
+        st.font = Font(name="Calibri", size=size, color=font, bold=bold, italic=italic)
         if fill:
             st.fill = PatternFill("solid", start_color=fill, end_color=fill)
-        if key in ("input", "calc", "output"):
+        if key in ("input", "calc", "output", "kpi"):
             st.border = Border(left=thin, right=thin, top=thin, bottom=thin)
         if key == "header":
             st.alignment = Alignment(wrap_text=True, vertical="center")
+        if key == "unit":   # beside a right-aligned number: keep a space between them
+            st.alignment = Alignment(horizontal="left", indent=1)
         wb.add_named_style(st)
-
-
-def _number_format(unit: str) -> str:
-    return NUMBER_FORMATS.get(unit, "General")
 
 
 def _resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot: int) -> str:
@@ -180,15 +195,24 @@ def _resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot
 
 # ------------------------------------------------------------------ blocks
 
+def write_title(state: BuildState, ws, row: int, col: int, text: str) -> None:
+    """A block's title: one line in the section style, spilling over the cells to its right."""
+    _put(state, ws, row, col, text, "section")
+    state.spill.add((ws.title, row, col))
+    ws.row_dimensions[row].height = 18
+
+
 def _write_text(state, ws, block: Block, row: int) -> int:
+    col = state.col0
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        write_title(state, ws, row, col, block.title)
         row += 1
     for line in block.lines:
-        style = "label"
         if line.startswith("# "):
-            line, style = line[2:], "header"
-        _put(state, ws, row, 1, line, style)
+            write_title(state, ws, row, col, line[2:])
+        else:
+            _put(state, ws, row, col, line, "label")
+            state.spill.add((ws.title, row, col))
         row += 1
     return row
 
@@ -222,7 +246,7 @@ def _write_input_table(state: BuildState, ws, block: Block, row: int) -> int:
         raise TemplateError(f"unknown input table {block.table!r}")
     frame = state.inputs[spec.name]
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        write_title(state, ws, row, 1, block.title)
         row += 1
     desc_row, unit_row, header_row = row, row + 1, row + 2
     for j, col in enumerate(spec.columns, start=1):
@@ -242,7 +266,7 @@ def _write_input_table(state: BuildState, ws, block: Block, row: int) -> int:
             if value == "":
                 value = None
             style = "input" if col.name != "source" else "note"
-            _put(state, ws, r, j, value, style, _number_format(col.unit) if col.kind == "number" else "")
+            _put(state, ws, r, j, value, style, number_format(col.unit) if col.kind == "number" else "")
     last = header_row + n
     ref = f"A{header_row}:{get_column_letter(len(spec.columns))}{last}"
     table = Table(displayName=spec.name, ref=ref)
@@ -263,26 +287,69 @@ def _write_input_table(state: BuildState, ws, block: Block, row: int) -> int:
     return last + 1
 
 
+def anchored(ref: str) -> str:
+    """``Calc!B7`` -> ``Calc!$B7``: the column fixed, the row relative (a rule over a range)."""
+    return re.sub(r"(^|!)([A-Z]{1,3})(\d+)$", r"\1$\2\3", ref)
+
+
+def slot_rules(ws, cells: str, flag: str, style: str) -> None:
+    """Rows of *cells* whose *flag* (a cell of the first row, e.g. ``Calc!$B7``) is 1 look
+    like calculations (``calc``) or outputs (``output``); the others show nothing (no zeros,
+    no boxes): empty slots of a block stay blank."""
+    thin = Side(style="thin", color="BFBFBF")
+    fill = PatternFill("solid", start_color="E2EFDA", end_color="E2EFDA", bgColor="E2EFDA") \
+        if style == "output" else None
+    in_use = DifferentialStyle(border=Border(left=thin, right=thin, top=thin, bottom=thin),
+                               fill=fill)
+    blank = DifferentialStyle(numFmt=NumberFormat(numFmtId=200, formatCode=";;;"))
+    ws.conditional_formatting.add(cells, Rule(type="expression", dxf=in_use,
+                                              formula=[f"{flag}=1"]))
+    ws.conditional_formatting.add(cells, Rule(type="expression", dxf=blank,
+                                              formula=[f"{flag}<>1"]))
+
+
+def _slot_rules(state: BuildState, ws, block: Block, layout: BlockLayout, style: str) -> None:
+    flag = anchored(_resolve(state, "{" + block.active + "}", layout, 0))
+    first_col = min(layout.columns.values())
+    last_col = max(layout.columns.values())
+    last_row = layout.first_row + layout.capacity - 1
+    slot_rules(ws, f"{get_column_letter(first_col)}{layout.first_row}:"
+                   f"{get_column_letter(last_col)}{last_row}", flag, style)
+
+
 def _write_slots(state: BuildState, ws, block: Block, row: int) -> int:
     if not block.name or block.capacity <= 0:
         raise TemplateError(f"slots block on {ws.title} needs a name and a capacity")
+    col0 = state.col0
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        write_title(state, ws, row, col0, block.title)
         row += 1
     unit_row, header_row, first = row, row + 1, row + 2
     layout = BlockLayout(ws.title, first, block.capacity,
-                         {c.key: j for j, c in enumerate(block.columns, start=1)})
+                         {c.key: col0 + j for j, c in enumerate(block.columns)})
     state.blocks[block.name] = layout
-    style = "output" if _role_of(state, ws.title) == "output" else "calc"
-    for j, col in enumerate(block.columns, start=1):
+    role = _role_of(state, ws.title)
+    style = "output" if role == "output" else "calc"
+    if block.active:
+        state.block_active[block.name] = block.active
+        cell_style = style + "_slot"
+    else:
+        cell_style = style
+    for col in block.columns:
+        j = layout.columns[col.key]
+        letter = get_column_letter(j)
         _put(state, ws, unit_row, j, col.unit, "unit")
         _put(state, ws, header_row, j, col.header or col.key, "header")
         if col.width:
-            ws.column_dimensions[get_column_letter(j)].width = col.width
+            ws.column_dimensions[letter].width = col.width
+            state.keep_width.add((ws.title, letter))
     for slot in range(block.capacity):
-        for j, col in enumerate(block.columns, start=1):
-            fmt = col.number_format if col.number_format != "General" else _number_format(col.unit)
-            _put(state, ws, first + slot, j, _resolve(state, col.formula, layout, slot), style, fmt)
+        for col in block.columns:
+            fmt = col.number_format if col.number_format != "General" else number_format(col.unit)
+            _put(state, ws, first + slot, layout.columns[col.key],
+                 _resolve(state, col.formula, layout, slot), cell_style, fmt)
+    if block.active:
+        _slot_rules(state, ws, block, layout, style)
     return first + block.capacity
 
 
@@ -300,18 +367,23 @@ def _data_value(state: BuildState, path: str):
 
 
 def _write_grid(state: BuildState, ws, block: Block, row: int) -> int:
+    col0 = state.col0
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        write_title(state, ws, row, col0, block.title)
         row += 1
     for cells in block.rows:
-        for j, cell in enumerate(cells, start=1):
+        for j, cell in enumerate(cells, start=col0):
             value = _data_value(state, cell.data) if cell.data else cell.value
             if isinstance(value, str) and value.startswith("="):
                 value = _resolve(state, value.replace("{row}", str(row)), None, 0)
             if value is None and not cell.name:
                 continue
             style = cell.style or ("calc" if isinstance(value, str) and value.startswith("=") else "label")
-            _put(state, ws, row, j, value, style, cell.number_format)
+            fmt = cell.number_format
+            nxt = cells[j - col0 + 1] if j - col0 + 1 < len(cells) else None
+            if not fmt and nxt is not None and isinstance(nxt.value, str) and not nxt.style:
+                fmt = number_format(nxt.value) if number_format(nxt.value) != "General" else ""
+            _put(state, ws, row, j, value, style, fmt)
             if cell.validation:
                 ws.add_data_validation(data_validation(
                     "list", cell.validation, f"{get_column_letter(j)}{row}",
@@ -360,7 +432,7 @@ def _input_checks(state: BuildState) -> list[tuple[str, str]]:
 
 def _write_checks(state: BuildState, ws, block: Block, row: int) -> int:
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        write_title(state, ws, row, 1, block.title)
         row += 1
     master_row = row
     _put(state, ws, master_row, 1, "Master check: number of errors (0 = all checks pass)", "header")
@@ -426,6 +498,7 @@ def _role_of(state: BuildState, sheet_name: str) -> str:
 
 def _write_header(state: BuildState, ws, sheet: Sheet) -> None:
     _put(state, ws, 1, 1, f"{state.template.title} | {sheet.name}", "title")
+    state.spill.update({(ws.title, 1, 1), (ws.title, 2, 1), (ws.title, 3, 1)})
     _put(state, ws, 2, 1, '=IF(Master_Check=0,"Master check: OK",'
                           '"Master check: "&Master_Check&" error(s), see the Checks sheet")', "check")
     red = PatternFill("solid", start_color="F4B6B6", end_color="F4B6B6")
@@ -437,52 +510,13 @@ def _write_header(state: BuildState, ws, sheet: Sheet) -> None:
 
 
 def _add_chart(state: BuildState, ws, chart: Chart) -> None:
-    layout = state.blocks.get(chart.block)
-    if layout is None:
-        raise TemplateError(f"chart {chart.title!r}: unknown block {chart.block!r}")
-    src = state.wb[layout.sheet]
-    last = layout.first_row + layout.capacity - 1
-    for key in (chart.categories,) + chart.series:
-        if key not in layout.columns:
-            raise TemplateError(f"chart {chart.title!r}: block {chart.block} has no column {key!r}")
-    cat_col = layout.columns[chart.categories]
-    categories = Reference(src, min_col=cat_col, min_row=layout.first_row, max_row=last)
-    if chart.kind == "scatter":
-        plot = ScatterChart()
-        plot.style = 13
-        plot.scatterStyle = "lineMarker"   # required by ISO/IEC 29500 (openpyxl leaves it out)
-        plot.x_axis.axPos = "b"
-        for key in chart.series:
-            values = Reference(src, min_col=layout.columns[key], min_row=layout.first_row - 1,
-                               max_row=last)
-            series = Series(values, categories, title_from_data=True)
-            series.marker.symbol = "circle"
-            plot.series.append(series)
-    elif chart.kind in ("bar", "stacked_bar"):
-        plot = BarChart()
-        if chart.direction not in ("col", "bar"):
-            raise TemplateError(f"chart {chart.title!r}: direction must be col or bar")
-        plot.type = chart.direction
-        if chart.kind == "stacked_bar":
-            plot.grouping = "stacked"
-            plot.overlap = 100
-        for key in chart.series:
-            data = Reference(src, min_col=layout.columns[key], min_row=layout.first_row - 1,
-                             max_row=last)
-            plot.add_data(data, titles_from_data=True)
-        plot.set_categories(categories)
-    else:
-        raise TemplateError(f"chart {chart.title!r}: unknown kind {chart.kind!r} "
-                            "(bar, stacked_bar, scatter)")
-    plot.title = chart.title
-    # openpyxl 3.1 writes no <c:delete/> on an axis, which current Excel reads as a hidden axis
-    plot.x_axis.delete = False
-    plot.y_axis.delete = False
-    plot.y_axis.title = chart.y_title
-    if chart.x_title:
-        plot.x_axis.title = chart.x_title
-    plot.width, plot.height = chart.width_cm, chart.height_cm
-    ws.add_chart(plot, chart.anchor)
+    ev = state.evaluator
+
+    def value_of(sheet: str, coordinate: str):
+        letters, row = coordinate_from_string(coordinate)
+        return ev.value(sheet, row, column_index_from_string(letters))
+
+    add_chart(state, ws, chart, value_of, TemplateError)
 
 
 # ------------------------------------------------------------------ base workbook
@@ -565,21 +599,45 @@ def build_workbook(template: Template, inputs: Inputs) -> BuildState:
     _register_styles(wb, template)
     conf = wb["xlwings.conf"] if "xlwings.conf" in wb.sheetnames else None
     for index, sheet in enumerate(template.sheets):
-        ws = wb.create_sheet(sheet.name, index)
+        wb.create_sheet(sheet.name, index)
+    for sheet in _write_order(template):
+        ws = wb[sheet.name]
         ws.sheet_properties.tabColor = template.role_colors.get(sheet.role, "FFFFFF")
         ws.column_dimensions["A"].width = 34
         for col, width in sheet.column_widths.items():
             ws.column_dimensions[col].width = width
+            state.keep_width.add((sheet.name, col))
         _write_header(state, ws, sheet)
         row = template.first_row
         for block in sheet.blocks:
             writer = WRITERS.get(block.kind)
             if writer is None:
                 raise TemplateError(f"unknown block kind {block.kind!r} on sheet {sheet.name}")
-            row = writer(state, ws, block, row) + block.gap
+            at_row, state.col0 = row, 1
+            if block.at:
+                if block.kind not in ("text", "grid", "slots"):
+                    raise TemplateError(f"{sheet.name}: a {block.kind} block cannot be placed "
+                                        f"with at = {block.at!r} (text, grid and slots can)")
+                letters, at_row = coordinate_from_string(block.at)
+                state.col0 = column_index_from_string(letters)
+            end = writer(state, ws, block, at_row) + block.gap
+            if not block.at or state.col0 == 1:
+                row = max(row, end)
+        state.col0 = 1
+    extents = {}
     for sheet in template.sheets:
+        extents[sheet.name] = _fit(state, wb[sheet.name])
+    for sheet in template.sheets:
+        ws = wb[sheet.name]
+        last_row, last_col = extents[sheet.name]
         for chart in sheet.charts:
-            _add_chart(state, wb[sheet.name], chart)
+            _add_chart(state, ws, chart)
+            r, c = chart_extent(ws, chart.anchor, chart.width_cm, chart.height_cm)
+            last_row, last_col = max(last_row, r), max(last_col, c)
+        page_setup(ws, last_row=last_row, last_col=last_col, title=template.title,
+                   scenario=_scenario_label(state, sheet), orientation=sheet.orientation,
+                   title_rows=sheet.print_title_rows or None, paper=template.paper,
+                   fit_height=sheet.fit_height)
     if conf is not None:
         conf.sheet_properties.tabColor = template.role_colors.get("control", "FFFFFF")
         for r, row in enumerate(conf.iter_rows(), start=1):
@@ -599,8 +657,55 @@ def build_workbook(template: Template, inputs: Inputs) -> BuildState:
     return state
 
 
-def evaluator_for(state: BuildState) -> Evaluator:
-    return Evaluator(state.cells, state.tables, state.names)
+def _write_order(template: Template) -> list[Sheet]:
+    """The sheets in an order that writes each block before a formula names it
+    (``{Block.key}`` needs the block's layout): the tab order, except that a sheet
+    waits for the sheets holding the blocks it reads (a Dashboard before Calc)."""
+    home = {b.name: s.name for s in template.sheets for b in s.blocks if b.name}
+    needs = {}
+    for sheet in template.sheets:
+        texts = [c.formula for b in sheet.blocks for c in b.columns]
+        texts += [str(cell.value) for b in sheet.blocks for r in b.rows for cell in r]
+        texts += [c.formula for b in sheet.blocks for c in b.checks]
+        texts += [b.active for b in sheet.blocks]
+        used = {m.group(1) for t in texts for m in _PLACEHOLDER.finditer(t) if m.group(2)}
+        used |= {t.partition(".")[0] for b in sheet.blocks for t in (b.active,) if "." in t}
+        needs[sheet.name] = {home[b] for b in used if b in home} - {sheet.name}
+    done, order, pending = set(), [], list(template.sheets)
+    while pending:
+        ready = [s for s in pending if needs[s.name] <= done]
+        if not ready:
+            raise TemplateError("sheets read each other's blocks in a circle: "
+                                + ", ".join(s.name for s in pending))
+        first = ready[0]
+        order.append(first)
+        done.add(first.name)
+        pending.remove(first)
+    return order
+
+
+def value_of_cell(state: BuildState, sheet: str, row: int, col: int):
+    """A built cell's value: a UDF cell's fixed value, else what the evaluator computes."""
+    key = (sheet, row, col)
+    if key in state.fixed_values:
+        return state.fixed_values[key]
+    return state.evaluator.value(*key)
+
+
+def _fit(state: BuildState, ws) -> tuple[int, int]:
+    """Fit the columns and rows of a written sheet; the (row, col) its content reaches."""
+    spill = {(r, c) for s, r, c in state.spill if s == ws.title}
+    keep = {letter for s, letter in state.keep_width if s == ws.title}
+    fitted = fit_sheet(ws, lambda r, c: value_of_cell(state, ws.title, r, c), spill=spill,
+                       keep_width=keep)
+    return fitted.last_row, fitted.last_col
+
+
+def _scenario_label(state: BuildState, sheet: Sheet) -> str:
+    """What a printed page says about the inputs it shows."""
+    if any(entry.get("name") == sheet.name for entry in state.template.scenarios):
+        return f"Scenario: {sheet.name}"
+    return "Scenario: base case (the input tables)"
 
 
 def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
@@ -638,14 +743,10 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
 def save_with_cached_values(state: BuildState, path: str) -> int:
     """Save the workbook to *path* and store every formula's computed value."""
     state.wb.save(path)
-    ev = evaluator_for(state)
 
     def value_of(sheet, coordinate):
         letters, row = coordinate_from_string(coordinate)
-        key = (sheet, row, column_index_from_string(letters))
-        if key in state.fixed_values:
-            return state.fixed_values[key]
-        return ev.value(*key)
+        return value_of_cell(state, sheet, row, column_index_from_string(letters))
 
     return inject_cached_values(path, value_of, modified=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
 

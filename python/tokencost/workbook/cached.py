@@ -72,7 +72,9 @@ def inject_cached_values(path: str, value_of: Callable[[str, str], object],
 
     *modified* (``2026-01-01T00:00:00Z``), when given, replaces the document's
     last-modified time (openpyxl stamps the wall clock on every save; a build
-    must not). Returns the number of formula cells filled.
+    must not). The caches of chart series on chart names follow the same values
+    (:func:`tokencost.workbook.charts.refresh_chart_caches`). Returns the number
+    of formula cells filled.
     """
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
@@ -92,6 +94,8 @@ def inject_cached_values(path: str, value_of: Callable[[str, str], object],
             return f'<c r="{m.group("ref")}"{attrs}{kind}>{m.group("f")}<v>{text}</v></c>'
 
         data[part] = _CELL.sub(fill, xml).encode("utf-8")
+    from .charts import refresh_chart_caches
+    refresh_chart_caches(data, value_of)   # charts on names draw these caches in LibreOffice
     if modified and "docProps/core.xml" in data:
         core = data["docProps/core.xml"].decode("utf-8")
         core = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{modified}\g<2>",

@@ -39,6 +39,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from ..errors import WorkbookError
 from ..udf_support import EXCEL_ERRORS
 from .formula import is_error_value  # noqa: F401  (part of this module's interface)
+from .numbers import format_number  # noqa: F401  (part of this module's interface)
 from .udf_native import native_formula, udf_calls
 
 #: sheets that only exist for the xlwings add-in (settings), dropped by the export
@@ -66,6 +67,7 @@ class OutputTable:
 class ExportResult:
     xlsx: Optional[Path] = None
     pdf: Optional[Path] = None
+    pdf_pages: int = 0
     csv_files: List[Path] = field(default_factory=list)
     markdown: Optional[Path] = None
     markdown_text: str = ""
@@ -378,7 +380,8 @@ def _add_defaults_sheet(wb, names_used: Dict[str, str], result: ExportResult) ->
     """Append the sheet of named function defaults the native formulas read: one
     input cell per default, its defined name in column A."""
     from openpyxl.workbook.defined_name import DefinedName
-    from .build import TEMPLATES_DIR, _number_format, _register_styles
+    from .build import TEMPLATES_DIR, _register_styles
+    from .numbers import number_format
     from .spec import load_template
     from .udf_native import named_defaults
     template = load_template(TEMPLATES_DIR / "main.toml")
@@ -405,7 +408,7 @@ def _add_defaults_sheet(wb, names_used: Dict[str, str], result: ExportResult) ->
         ws.cell(r, 1, used).style = "label"
         cell = ws.cell(r, 2, int(named.value) if named.value.is_integer() else named.value)
         cell.style = "input"
-        cell.number_format = _number_format(named.unit)
+        cell.number_format = number_format(named.unit)
         ws.cell(r, 3, named.unit).style = "unit"
         ws.cell(r, 4, f"{', '.join(named.functions)}: {named.arg} ({named.doc})").style = "note"
         wb.defined_names[used] = DefinedName(used, attr_text=f"{sheet_ref}!$B${r}")
@@ -477,6 +480,14 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _is_title(ws, r: int, c: int) -> bool:
+    """A block's title (the section style; workbooks before it used the header style)."""
+    if r < 1 or c < 1:
+        return False
+    cell = ws.cell(r, c)
+    return cell.style == "section" and not _blank(cell.value)
+
+
 def _is_header(ws, r: int, c: int) -> bool:
     if r < 1 or c < 1:
         return False
@@ -522,15 +533,16 @@ def read_output_tables(path: Path) -> List[OutputTable]:
             header_rows = set()
             for row in ws.iter_rows():
                 for cell in row:
-                    if not _is_header(ws, cell.row, cell.column):
+                    if not (_is_header(ws, cell.row, cell.column) or _is_title(ws, cell.row, cell.column)):
                         continue
                     r, c = cell.row, cell.column
                     if ws.cell(r + 1, c).style == "unit" and _is_header(ws, r + 2, c):
                         found = _read_table(ws, str(cell.value), r + 2, c, r + 1)
                         header_rows.add((r + 2, c))
-                    elif (_is_header(ws, r, c + 1) and not _is_header(ws, r, c - 1)
-                          and (r, c) not in header_rows):
-                        lone = _is_header(ws, r - 1, c) and not _is_header(ws, r - 1, c + 1)
+                    elif (_is_header(ws, r, c) and _is_header(ws, r, c + 1)
+                          and not _is_header(ws, r, c - 1) and (r, c) not in header_rows):
+                        lone = ((_is_header(ws, r - 1, c) or _is_title(ws, r - 1, c))
+                                and not _is_header(ws, r - 1, c + 1))
                         title = ws.cell(r - 1, c).value if lone else cell.value
                         found = _read_table(ws, str(title), r, c, None)
                     else:
@@ -578,25 +590,6 @@ def table_csv(table: OutputTable) -> str:
     return buf.getvalue()
 
 
-def format_number(value: float, number_format: str) -> str:
-    """A number as a simple Excel number format shows it (``#,##0.00``, ``0.0%``,
-    ``0.0"x"``); other formats fall back to up to 6 significant digits."""
-    fmt = (number_format or "General").split(";")[0]
-    suffix = "".join(re.findall(r'"([^"]*)"', fmt))
-    core = re.sub(r'"[^"]*"', "", fmt)
-    m = re.search(r"([#0,]*0)(?:\.(0+))?(%?)", core)
-    if fmt == "General" or not m:
-        return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6g}"
-    decimals = len(m.group(2) or "")
-    percent = bool(m.group(3))
-    comma = "," if "," in m.group(1) else ""
-    shown = value * 100 if percent else value
-    text = f"{shown:{comma}.{decimals}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]
-    return text + ("%" if percent else "") + suffix
-
-
 def table_markdown(table: OutputTable) -> str:
     from .formula import XLError
     numeric = [any(isinstance(r[j], (int, float)) and not isinstance(r[j], bool) for r in table.rows)
@@ -642,27 +635,44 @@ def master_check_text(path: Path) -> Optional[str]:
 
 # ------------------------------------------------------------------ PDF
 
-def render_pdf(xlsx: Path, work_dir: Path) -> Path:
-    """The output sheets of the exported workbook as a PDF (LibreOffice, headless,
-    isolated profile): a copy with every other sheet hidden, each output sheet set
-    to landscape and fitted to one page wide. Charts are drawn by LibreOffice."""
+def pdf_pack_sheets(wb) -> List[str]:
+    """The sheets of the PDF pack, in order: the Dashboard first, then the other output
+    sheets in tab order."""
+    sheets = output_sheets(wb) or [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+    return sorted(sheets, key=lambda name: name != "Dashboard")
+
+
+def render_pdf(xlsx: Path, work_dir: Path, paper: str = "A4",
+               sheets: Optional[List[str]] = None) -> Path:
+    """The PDF pack of the exported workbook (LibreOffice, headless, isolated profile):
+    the Dashboard, then the output sheets with their charts, each sheet's own print setup
+    (print area, one page wide, title rows, header and footer with the scenario, the date
+    and "Page N of M" counted over the whole pack), on *paper* ("A4" or "Letter").
+    A sheet without a print setup gets landscape, one page wide. *sheets*: print these
+    (in this order) instead of the pack."""
     from openpyxl import load_workbook
     from openpyxl.worksheet.properties import PageSetupProperties
+    from .layout import PAPER_SIZES
     from .libreoffice import LibreOfficeError, convert
+    if paper not in PAPER_SIZES:
+        raise WorkbookError(f"paper {paper!r}: choose {' or '.join(PAPER_SIZES)}")
     wb = load_workbook(xlsx)
-    show = output_sheets(wb) or [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+    show = list(sheets) if sheets else pdf_pack_sheets(wb)
+    order = show + [name for name in wb.sheetnames if name not in show]
+    wb._sheets = [wb[name] for name in order]   # the pack's page order is the tab order
     for ws in wb.worksheets:
         if ws.title in show:
             ws.sheet_state = "visible"
-            ws.page_setup.orientation = "landscape"
-            if ws.sheet_properties.pageSetUpPr is None:
-                ws.sheet_properties.pageSetUpPr = PageSetupProperties()
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
+            ws.page_setup.paperSize = PAPER_SIZES[paper]
+            if ws.sheet_properties.pageSetUpPr is None or not ws.print_area:
+                ws.page_setup.orientation = "landscape"
+                ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+                ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         else:
             ws.sheet_state = "hidden"
-    wb.active = wb.sheetnames.index(show[0])
+            ws.print_area = None   # LibreOffice prints a hidden sheet that has a print area
+            ws.print_title_rows = None
+    wb.active = 0
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == show[0]
     source = Path(work_dir) / "pdf-source" / f"{Path(xlsx).stem}.xlsx"
@@ -707,7 +717,7 @@ def _check_book(book: Path) -> None:
 
 
 def export(book, xlsx=None, pdf=None, csv_dir=None, markdown=None, backup: bool = True,
-           progress: Callable[[str], None] = lambda s: None) -> ExportResult:
+           progress: Callable[[str], None] = lambda s: None, paper: str = "A4") -> ExportResult:
     """Export *book*; each target given is written atomically (a ``.bak`` of a file
     replaced). *markdown* ``"-"`` only fills ``result.markdown_text`` (the CLI
     prints it). BOOK itself is never written."""
@@ -745,6 +755,7 @@ def export(book, xlsx=None, pdf=None, csv_dir=None, markdown=None, backup: bool 
                 result.markdown = put(Path(markdown), lambda t: Path(t).write_text(text, "utf-8"))
         if pdf is not None:
             progress("rendering the output sheets to PDF with LibreOffice")
-            produced = render_pdf(converted, Path(tmp))
+            produced = render_pdf(converted, Path(tmp), paper)
             result.pdf = put(pdf, lambda t: shutil.copyfile(produced, t))
+            result.pdf_pages = len(re.findall(rb"/Type\s*/Page[^s]", produced.read_bytes()))
     return result

@@ -613,6 +613,35 @@ def _columns(ev, args, sheet):
     return float(v.cols) if isinstance(v, Ref) else float(np.atleast_2d(v).shape[1])
 
 
+def _row(ev, args, sheet):
+    """ROW(reference): the row number of its first cell (a scalar, as in a single cell)."""
+    v = ev.eval(args[0], sheet)
+    return float(v.r1) if isinstance(v, Ref) else (v if _is_err(v) else VALUE)
+
+
+def _column(ev, args, sheet):
+    """COLUMN(reference): the column number of its first cell."""
+    v = ev.eval(args[0], sheet)
+    return float(v.c1) if isinstance(v, Ref) else (v if _is_err(v) else VALUE)
+
+
+def _address(row, col, kind=1.0):
+    """ADDRESS(row, column, [abs_num]) for A1 style: 1 $A$1, 2 A$1, 3 $A1, 4 A1."""
+    from openpyxl.utils import get_column_letter
+    row, col, kind = int(_num(row)), int(_num(col)), int(_num(kind))
+    if not (1 <= row <= 1048576 and 1 <= col <= 16384 and 1 <= kind <= 4):
+        return VALUE
+    letters = get_column_letter(col)
+    c = ("$" if kind in (1, 3) else "") + letters
+    r = ("$" if kind in (1, 2) else "") + str(row)
+    return c + r
+
+
+def _hyperlink(target, friendly=None):
+    """HYPERLINK(link, [friendly name]): the cell shows the friendly name (else the link)."""
+    return _text(friendly if friendly is not None else target)
+
+
 def _numbers(vals):
     out = []
     for v in _flat(*vals):
@@ -794,6 +823,10 @@ FUNCTIONS: Dict[str, Callable] = {
     "INDEX": _index,
     "MATCH": _match,
     "ROWS": _rows,
+    "ROW": _row,
+    "COLUMN": _column,
+    "ADDRESS": _scalar_fn(_address),
+    "HYPERLINK": _scalar_fn(_hyperlink),
     "COLUMNS": _columns,
     "SUM": _eager(_sum),
     "MAX": _eager(_max),

@@ -31,7 +31,8 @@ def _unit(doc: str) -> str:
 
 def write_functions(state, ws, block: Block, row: int) -> int:
     from .. import udfs
-    from .build import _number_format, _put
+    from .build import _put
+    from .numbers import number_format
 
     if block.title:
         _put(state, ws, row, 1, block.title, "header")
@@ -46,13 +47,13 @@ def write_functions(state, ws, block: Block, row: int) -> int:
         for name, doc, value in zip(spec.args, spec.arg_docs, spec.example):
             unit = _unit(doc)
             _put(state, ws, row, 1, name, "label")
-            number_format = "" if isinstance(value, str) or value is None else _number_format(unit)
-            _put(state, ws, row, 2, value, "input", number_format)
+            fmt_in = "" if isinstance(value, str) or value is None else number_format(unit)
+            _put(state, ws, row, 2, value, "input", fmt_in)
             _put(state, ws, row, 3, unit, "unit")
             _put(state, ws, row, 4, doc, "note")
             refs.append(f"B{row}")
             row += 1
-        fmt = _number_format(spec.returns)
+        fmt = number_format(spec.returns)
         _put(state, ws, row, 1, "Python function (add-in)", "label")
         _put(state, ws, row, 2, f"={spec.name}({','.join(refs)})", "calc", fmt)
         state.fixed_values[(ws.title, row, 2)] = _cached(function(*spec.example))

@@ -48,8 +48,10 @@ from openpyxl.utils.cell import range_boundaries
 from ..errors import InputError, WorkbookError
 from ..schema import overridable_inputs
 from .build import (TEMPLATES_DIR, BlockLayout, BuildState, TemplateError, _input_validation,
-                    _number_format, _put, _register_styles, _resolve, _sheet_ref, _write_header,
+                    anchored, slot_rules, write_title,
+                    _put, _register_styles, _resolve, _sheet_ref, _write_header,
                     _write_slots)
+from .numbers import number_format
 from .read import scenario_tab_overrides
 from .refresh import cached_cell_values, store_cached_values, values_after_edit
 from .spec import Block, GridCell, Sheet, Template
@@ -203,7 +205,7 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
         spec = known[name]
         col = spec.column(name)
         _put(state, ws, row, 1, name, "label")
-        _put(state, ws, row, value_col, overrides.get(name), "input", _number_format(col.unit))
+        _put(state, ws, row, value_col, overrides.get(name), "input", number_format(col.unit))
         _put(state, ws, row, 3, col.unit, "unit")
         _put(state, ws, row, flag_col, f"=IF(ISNUMBER({v}{row}),1,0)", "calc", "0")
         tests = []
@@ -289,7 +291,7 @@ def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
         raise TemplateError(f"{len(examples)} example scenarios, but the Scenarios sheet has "
                             f"room for {capacity}")
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        write_title(state, ws, row, 1, block.title)
         row += 1
     names_row, status_row, count_row = row, row + 1, row + 2
     letters = [get_column_letter(3 + k) for k in range(capacity)]
@@ -321,7 +323,7 @@ def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
             raise TemplateError(f"Scenarios sheet: no column {section.key!r} on a scenario tab")
         source = state.blocks[base]
         rng = _col_range(proto.blocks[base], key)
-        fmt = section.number_format if section.number_format != "General" else _number_format(section.unit)
+        fmt = section.number_format if section.number_format != "General" else number_format(section.unit)
         _put(state, ws, row, 1, f"{section.header} [{section.unit}]", "header")
         _put(state, ws, row, 2, "Base", "header")
         for k, col in enumerate(letters):
@@ -334,11 +336,13 @@ def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
             index = _resolve(state, "{" + base + ".slot}", here, slot)
             _put(state, ws, r, 1, _resolve(state, section.formula, here, slot), "label")
             _put(state, ws, r, 2, f'=IF({active}=1,{_resolve(state, "{" + section.key + "}", here, slot)},"")',
-                 "output", fmt)
+                 "output_slot", fmt)
             for k, col in enumerate(letters):
                 _put(state, ws, r, 3 + k,
                      f'=IF(OR({active}<>1,{col}${status_row}<>"{STATUS_OK}"),"",'
-                     f'INDEX(INDIRECT("\'"&{col}${names_row}&"\'!{rng}"),{index}))', "output", fmt)
+                     f'INDEX(INDIRECT("\'"&{col}${names_row}&"\'!{rng}"),{index}))', "output_slot", fmt)
+        slot_rules(ws, f"B{first}:{letters[-1]}{first + source.capacity - 1}",
+                   anchored(_resolve(state, "{" + base + ".active}", here, 0)), "output")
         row = first + source.capacity + 1
     return row
 

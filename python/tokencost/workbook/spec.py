@@ -64,6 +64,10 @@ class Chart:
     direction: str = "col"   # bar charts: "col" (vertical) or "bar" (horizontal, e.g. a tornado)
     width_cm: float = 16.0
     height_cm: float = 8.0
+    rows: str = ""           # the 0/1 column marking rows in use ("Block.key"); default: the
+                             # block's own ``active``; none: every row of the block
+    data_labels: bool = False
+    label_format: str = ""   # number format of the data labels (e.g. '0.0"x"')
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ class Block:
     data_file: str = ""                   # reference_table: CSV in the package data folder
     data_columns: tuple[str, ...] = ()    # reference_table: columns to write (default all)
     units: dict = field(default_factory=dict)   # reference_table: {column: unit} above headers
+    at: str = ""                          # text, grid, slots: top-left cell ("H5"); default: the
+                                          # next free row of column A
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,9 @@ class Sheet:
     blocks: tuple[Block, ...] = ()
     charts: tuple[Chart, ...] = ()
     column_widths: dict = field(default_factory=dict)
+    print_title_rows: str = "1:3"          # rows repeated at the top of every printed page
+    orientation: str = "landscape"
+    fit_height: int = 0                    # printed pages tall (0: as many as it takes)
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,7 @@ class Template:
     first_row: int = 5
     parts: tuple[str, ...] = ()
     scenarios: tuple[dict, ...] = ()       # example scenario tabs: {name, set = {input: value} | variant}
+    paper: str = "A4"                      # printed pages: "A4" or "Letter"
 
 
 def _cells(row) -> tuple[GridCell, ...]:
