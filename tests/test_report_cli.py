@@ -328,7 +328,7 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
     assert proc.returncode != 0
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == "tokencost report: error: pue must be >= 1, got 0"
+    assert proc.stderr.strip() == "tokencost report: error: --set pue: pue must be >= 1, got 0"
 
 
 def test_report_flags_the_seed_moe_on_one_h100(capsys):

@@ -13,6 +13,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from .errors import NonFiniteResult
+
 #: columns whose values are shown as money with two decimals, others by kind
 _MONEY_HINTS = ("usd",)
 
@@ -25,6 +27,8 @@ def _cell(value, column: str) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{value:,}"
     if isinstance(value, (float, np.floating)):
+        if math.isinf(value):
+            raise NonFiniteResult(column, float(value))
         if column == "markup":
             return f"{value:.1f}x"
         if column in ("gross_margin", "utilization", "cost_of_capital") or column.endswith("_share"):
@@ -69,6 +73,11 @@ def safe_csv_text(value):
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
+    for col in frame.columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            values = frame[col].to_numpy(dtype=float)
+            if np.isinf(values).any():
+                raise NonFiniteResult(str(col), float(values[np.isinf(values)][0]))
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object:
@@ -77,9 +86,13 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def _plain(value):
+def _plain(value, key: str = "value"):
     if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) else float(value)
+        if math.isnan(value):
+            return None  # a figure that does not apply (a free price has no margin)
+        if math.isinf(value):
+            raise NonFiniteResult(key, float(value))
+        return float(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.bool_):
@@ -88,25 +101,34 @@ def _plain(value):
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict]:
-    return [{c: _plain(v) for c, v in zip(frame.columns, r)} for r in frame.itertuples(index=False)]
+    return [{c: _plain(v, str(c)) for c, v in zip(frame.columns, r)}
+            for r in frame.itertuples(index=False)]
 
 
-def to_jsonable(obj):
-    """Nested dicts/lists of frames and numbers -> JSON-ready plain Python."""
+def to_jsonable(obj, key: str = "value"):
+    """Nested dicts/lists of frames and numbers -> JSON-ready plain Python: NaN
+    becomes None (null); an infinite number raises :class:`NonFiniteResult`."""
     if isinstance(obj, pd.DataFrame):
         return frame_records(obj)
     if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
+        return {str(k): to_jsonable(v, str(k)) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    return _plain(obj)
+        return [to_jsonable(v, key) for v in obj]
+    return _plain(obj, key)
+
+
+def to_json(obj) -> str:
+    """*obj* as indented JSON text ending in a newline. Never holds NaN or Infinity
+    (not JSON): NaN is null, an infinite number raises, and ``allow_nan=False``
+    makes any other way one could slip in raise too."""
+    return json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
 
 
 def render_sections(sections: Mapping[str, pd.DataFrame], fmt: str, titles: Mapping[str, str] = None) -> str:
     """Several titled tables in one format (json: ``{section: [records]}``)."""
     titles = titles or {}
     if fmt == "json":
-        return json.dumps(to_jsonable(sections), indent=2)
+        return to_json(sections).rstrip("\n")
     parts = []
     for key, frame in sections.items():
         title = titles.get(key, key)

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from ..errors import InputError, WorkbookError
+from ..errors import InputError, NonFiniteResult, WorkbookError
 
 #: subcommand modules, in the order ``tokencost --help`` lists them
 COMMANDS = [
@@ -54,8 +54,15 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import numpy as np
     try:
-        return int(args.func(args) or 0)
+        # an overflow shows as a result that is not finite, which the model's checks and
+        # the renderer refuse with a located message; numpy's warnings would only add noise
+        with np.errstate(all="ignore"):
+            return int(args.func(args) or 0)
+    except NonFiniteResult as err:  # the renderer's last guard: blame the command line
+        print(f"tokencost {args.command}: error: {non_finite_message(args, err)}", file=sys.stderr)
+        return 2
     except (InputError, UserFacingError, WorkbookError) as err:
         print(f"tokencost {args.command}: error: {err}", file=sys.stderr)
         return 2
@@ -67,6 +74,31 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("tokencost: interrupted", file=sys.stderr)
         return 130
+
+
+def number_options(args) -> list[tuple[str, str, float]]:
+    """``(option, name, value)`` of every number the command line gave (``--set``
+    overrides included), for blaming an overflow on the most extreme of them."""
+    from ._common import parse_overrides
+    out = []
+    for dest, value in vars(args).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and dest != "seed":
+            out.append((f"--{dest.replace('_', '-')}", dest, float(value)))
+    try:
+        overrides = parse_overrides(getattr(args, "overrides", None))
+    except InputError:
+        overrides = {}
+    out += [(f"--set {name}", name, value) for name, value in overrides.items()]
+    return out
+
+
+def non_finite_message(args, err: NonFiniteResult) -> str:
+    """One line for a result that is not a finite number: the most extreme number of
+    the command line (see :func:`tokencost.model.extreme`) is named."""
+    from ..model import not_finite_problem
+    problem = not_finite_problem(number_options(args), err.result, "the output")
+    return str(problem) if problem.where != "the output" else (
+        f"{err}; an input is too large or too small for a finite result")
 
 
 if __name__ == "__main__":  # pragma: no cover

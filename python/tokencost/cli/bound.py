@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from ._common import add_format
+from ._common import add_format, count, number
 
 EPILOG = """Examples:
   tokencost bound --gpu H100 --model dense-70b
@@ -30,18 +30,20 @@ def register(sub):
     p.add_argument("--gpu", required=True, metavar="NAME", help="GPU type, e.g. H100, B200, GB200")
     p.add_argument("--model", required=True, metavar="NAME",
                    help="model architecture from the catalog, e.g. dense-70b, Llama-3.3-70B")
-    p.add_argument("--gpus", type=float, default=1.0, metavar="N",
-                   help="GPUs in one replica (default: 1)")
-    p.add_argument("--batch", type=float, default=None, metavar="B",
-                   help="concurrent sequences per replica (default: the best batch that fits)")
-    p.add_argument("--context", type=float, default=None, metavar="TOKENS",
+    p.add_argument("--gpus", type=number(), default=1.0, metavar="N",
+                   help="GPUs in one replica, a whole number (default: 1)")
+    p.add_argument("--batch", type=number(), default=None, metavar="B",
+                   help="concurrent sequences per replica, a whole number (default: the best "
+                        "batch that fits)")
+    p.add_argument("--context", type=number(), default=None,
+                   metavar="TOKENS",
                    help="tokens each sequence attends to (default: 2048, data/physics_assumptions.csv)")
-    p.add_argument("--gpu-hour-usd", type=float, default=None, metavar="X",
+    p.add_argument("--gpu-hour-usd", type=number(), default=None, metavar="X",
                    help="cost of one GPU-hour for the cost floor [USD/h]")
     p.add_argument("--frontier", action="store_true",
                    help="also print cost per MTok against tokens/s per user, sweeping the batch")
-    p.add_argument("--points", type=int, default=24, metavar="N",
-                   help="batches in the frontier sweep (default: 24)")
+    p.add_argument("--points", type=count(2, 10_000), default=24, metavar="N",
+                   help="batches in the frontier sweep, 2 to 10,000 (default: 24)")
     p.add_argument("--plot", type=Path, default=None, metavar="PNG",
                    help="write the frontier chart to this PNG file (implies --frontier)")
     add_format(p)
@@ -63,7 +65,7 @@ def default_gpu_hour_usd(gpu: str):
 
 def run(args) -> int:
     from ..physics_checks import bound, frontier
-    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_jsonable
+    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json
     from . import UserFacingError
 
     gpu_hour = args.gpu_hour_usd
@@ -91,7 +93,7 @@ def run(args) -> int:
         data = {"bound": result}
         if table is not None:
             data["frontier"] = table
-        sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+        sys.stdout.write(to_json(data))
         return 0
     fields = pd.DataFrame({"field": list(result), "value": [_show(v) for v in result.values()]})
     render = {"table": frame_to_text, "markdown": frame_to_markdown, "csv": frame_to_csv}[args.format]
@@ -124,6 +126,9 @@ def _show(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if math.isinf(value):
+            from ..errors import NonFiniteResult
+            raise NonFiniteResult("bound", value)
         if value.is_integer() and abs(value) < 1e15:
             return f"{value:,.0f}"
         return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"

@@ -93,8 +93,12 @@ def own_master_check(path) -> list[str]:
 def run(args) -> int:
     from ..inputs import prepare
     from ..workbook.read import BOOK_TABLES, check_book, read_book
+    from ..model import result_problems
     book = read_book(args.book)
     problems = [str(p) for p in check_book(book)] + blank_rows(book)
+    if not problems:  # valid inputs whose results overflow (report would refuse them)
+        problems = [str(p) for p in result_problems(prepare(book.raw, book.locate, book.typed),
+                                                    variants=True)]
     if not problems:
         problems = own_master_check(book.path)   # what the input checks cannot see
     for problem in problems:
@@ -106,7 +110,7 @@ def run(args) -> int:
     elif problems:
         physics_note = "physics check not run until the input problems are fixed"
     else:
-        warnings = physics_warnings(prepare(book.raw, book.locate), book.locate)
+        warnings = physics_warnings(prepare(book.raw, book.locate, book.typed), book.locate)
         for line in warnings:
             print(line)
     rows = f"{book.row_count} rows in {len(BOOK_TABLES) - len(book.missing)} tables"

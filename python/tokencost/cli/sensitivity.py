@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-from ._common import add_book, add_format, add_set, load_inputs
+from ._common import add_book, add_format, add_set, count, load_inputs, number
 
 
 class ProgressBar:
@@ -63,9 +62,10 @@ def register(sub):
     p.add_argument("--grid", nargs=2, metavar=("A", "B"), help="cost per MTok over inputs A x B")
     p.add_argument("--steps", type=int, default=5, help="values per grid axis (default 5)")
     p.add_argument("--montecarlo", type=int, metavar="N", default=0, help="Monte Carlo draws")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
+    p.add_argument("--seed", type=count(0, 2**64 - 1), default=None,
+                   help="random seed, a whole number >= 0 (default: fresh entropy)")
     p.add_argument("--bins", type=int, default=30, help="histogram bins (default 30)")
-    p.add_argument("--delta", type=float, default=0.2,
+    p.add_argument("--delta", type=number(), default=0.2,
                    help="relative low/high for inputs without a range row (default 0.2 = +/-20%%)")
     p.add_argument("--model", default="dense-70b", metavar="PROFILE",
                    help="model profile (default: dense-70b)")
@@ -86,7 +86,7 @@ def register(sub):
 
 def run(args) -> int:
     from ..reference_tables import read_catalog
-    from ..render import render_sections, to_jsonable
+    from ..render import render_sections, to_json
     from .. import sensitivity as sens
     from . import UserFacingError
 
@@ -109,7 +109,7 @@ def run(args) -> int:
         write_plot(result, args.plot)
 
     if args.format == "json":
-        sys.stdout.write(json.dumps(to_jsonable(_lists(result)), indent=2) + "\n")
+        sys.stdout.write(to_json(_lists(result)))
     else:
         sections, titles = {}, {}
         head = f"{result['model']} on {result['gpu']}, base cost ${result['base_cost_usd_per_mtok']:.4f}/MTok"
