@@ -10,10 +10,13 @@ A. Finite or refused: no input is infinite; a result that overflows is refused a
 B. Whole numbers: gpus and batch_size are whole everywhere.
 E. Names and numbers as the workbook's formulas see them (the LibreOffice side is in
    test_workbook_names_rule.py).
+D. CSV files: encodings, empty files, bad quoting, ragged rows, a folder instead of a
+   file; writes that cannot happen leave nothing behind.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -27,6 +30,7 @@ from tokencost import udfs
 from tokencost.cli import main
 from tokencost.datasets import DATA_DIR, load_defaults
 from tokencost.udf_support import xlwings_call
+from tokencost.workbook.build import write_atomic
 
 from workbook_helpers import set_table_value
 
@@ -258,3 +262,142 @@ def test_names_compare_ignoring_case_only(capsys, book):
     assert (code, err) == (0, "")
     assert strict_json(out)["model_costs"][0]["cost_usd_per_mtok"] == pytest.approx(
         1.331586123795028, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- D. CSV files
+
+@pytest.mark.parametrize("name, content, message", [
+    ("hardware.csv", b"", "hardware.csv: the file is empty; a CSV file starts with a header line"),
+    ("hardware.csv", b"gpu,gpu_price_usd,power_w\n",
+     "hardware.csv: table Hardware has no data rows"),
+    ("hardware.csv", b'gpu,gpu_price_usd,power_w\nH100,"30000,700\n',
+     'hardware.csv line 2: a quoted field is not closed'),
+    ("hardware.csv", b"gpu,gpu_price_usd,power_w\nH100,30000,700,extra\n",
+     "hardware.csv line 2: 4 fields, but the header names 3 columns"),
+    ("hardware.csv", b"gpu,gpu_price_usd,power_w\n\x81\x8d,1,1\n",
+     "hardware.csv: neither UTF-8 nor Windows-1252 (cp1252) text"),
+    ("variants.csv", b"variant,name,value\nx,pue\n",
+     "variants.csv line 2, column value: value is required but blank"),
+    ("variants.csv", b"variant,name,value\nx,pue,1.2,extra\n",
+     "variants.csv line 2: 4 fields, but the header names 3 columns"),
+])
+def test_bad_csv_is_one_line_naming_file_and_line(capsys, data, name, content, message):
+    (data / name).write_bytes(content)
+    err = one_error(capsys, "report", "--data", data)
+    assert err.startswith(f"tokencost report: error: {message}"), err
+
+
+def test_a_folder_where_a_csv_file_should_be(capsys, data):
+    (data / "models.csv").unlink()
+    (data / "models.csv").mkdir()
+    assert one_error(capsys, "report", "--data", data) == \
+        "tokencost report: error: models.csv: is a folder, not a CSV file"
+    assert one_error(capsys, "report", "--data", data / "hardware.csv").endswith(
+        "hardware.csv: not a folder; --data names a folder of input CSV files")
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_utf8_with_or_without_bom_and_cp1252_read_alike(capsys, data, bom):
+    path = data / "hardware.csv"
+    text = path.read_text(encoding="utf-8").replace("seed: 'an H100", "sé€d: 'an H100")
+    path.write_bytes(bom + text.encode("utf-8"))
+    assert load_defaults(data).hardware["source"][0].startswith("sé€d: 'an H100")
+    path.write_bytes(text.encode("cp1252"))   # Excel's plain "CSV" on Windows
+    assert load_defaults(data).hardware["source"][0].startswith("sé€d: 'an H100")
+
+
+def test_headers_match_ignoring_case_and_spaces_as_in_a_workbook(capsys, data):
+    replace_in(data / "hardware.csv", "gpu,gpu_price_usd,power_w", " GPU , Gpu_Price_USD,power_w")
+    assert load_defaults(data).hardware["gpu_price_usd"].tolist() == [30000.0]
+
+
+def test_reference_tables_use_the_same_reader(tmp_path, capsys):
+    ranges = tmp_path / "ranges.csv"
+    ranges.write_bytes(b"input,basis,low,high\nutilization,absolute,0.5,1,extra\n")
+    err = one_error(capsys, "sensitivity", "--ranges", ranges)
+    assert err == ("tokencost sensitivity: error: ranges.csv line 2: 5 fields, but the header names "
+                   "4 columns (a comma too many, or text with a comma that needs quotes)")
+    ranges.write_bytes(b"input,basis,low,high\n\nutilization,absolute,x,1\n")
+    assert one_error(capsys, "sensitivity", "--ranges", ranges) == (
+        "tokencost sensitivity: error: ranges.csv line 3, column low: low must be a number, got "
+        "text 'x'")
+
+
+# --------------------------------------------------------------------------- D. writes
+
+def leftovers(folder: Path, keep) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+def test_write_atomic_refuses_targets_it_cannot_write(tmp_path):
+    from tokencost.errors import OutputError
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file.txt").write_text("x")
+    cases = [(tmp_path / "folder", "is a folder; name a file to write"),
+             (tmp_path / "file.txt" / "out.xlsm", "cannot write in")]
+    for target, words in cases:
+        with pytest.raises(OutputError, match=words):
+            write_atomic(lambda tmp: Path(tmp).write_text("new"), target)
+    assert leftovers(tmp_path, {"folder", "file.txt"}) == []
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    (tmp_path / "out.csv.bak").mkdir()   # the backup cannot be made: nothing changes
+    with pytest.raises(OutputError, match="cannot be backed up"):
+        write_atomic(lambda tmp: Path(tmp).write_text("new"), target)
+    assert target.read_text() == "old"
+    assert leftovers(tmp_path, {"folder", "file.txt", "out.csv", "out.csv.bak"}) == []
+
+
+def test_interrupted_write_leaves_the_original_and_no_temporary_file(tmp_path):
+    target = tmp_path / "book.csv"
+    target.write_text("original")
+
+    def save(tmp):
+        Path(tmp).write_text("half writ")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(save, target)
+    assert target.read_text() == "original"
+    assert leftovers(tmp_path, {"book.csv"}) == []
+
+
+def test_interrupted_command_prints_one_line(tmp_path, capsys, monkeypatch):
+    import tokencost.workbook.build as build
+    target = tmp_path / "out.xlsm"
+    target.write_bytes(b"the analyst's file")
+
+    def interrupted(state, path):
+        Path(path).write_bytes(b"partial")
+        raise KeyboardInterrupt   # the user presses Ctrl-C while the workbook is saved
+
+    monkeypatch.setattr(build, "save_with_cached_values", interrupted)
+    code = main(["build", "--output", str(target)])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err == "tokencost build: interrupted; any file being written was left as it was\n"
+    assert target.read_bytes() == b"the analyst's file"
+    assert leftovers(tmp_path, {"out.xlsm"}) == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", "--output", "{dir}"],
+    ["build", "--output", "{file}/x.xlsm"],
+    ["export", "{book}", "{file}/x.xlsx"],
+    ["export", "{book}", "--markdown", "{dir}"],
+    ["scenario", "add", "{book}", "--name", "p5", "--set", "pue=1.2", "--output", "{file}/x.xlsm"],
+    ["sensitivity", "--plot", "{dir}"],
+])
+def test_commands_that_cannot_write_say_so_in_one_line(tmp_path, capsys, argv):
+    folder = tmp_path / "a-folder.xlsm"
+    folder.mkdir()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    book = tmp_path / "book.xlsm"
+    shutil.copyfile(BOOK, book)
+    before = sorted(os.listdir(tmp_path))
+    args = [a.format(dir=folder, file=plain, book=book) for a in argv]
+    err = one_error(capsys, *args)
+    assert "cannot write" in err or "is a folder" in err or "not a folder" in err, err
+    assert sorted(os.listdir(tmp_path)) == before and list(folder.iterdir()) == []
+    assert book.read_bytes() == BOOK.read_bytes()

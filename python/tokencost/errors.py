@@ -43,3 +43,7 @@ class NonFiniteResult(ValueError):
         self.value = value
         super().__init__(f"{result} is not a finite number ({value})")
 
+
+class OutputError(Exception):
+    """A file a command cannot write (a folder, a read-only file, a folder it cannot
+    create). ``str(err)`` is one line naming the file; nothing was written."""

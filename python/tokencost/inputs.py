@@ -204,6 +204,10 @@ def _prepare(raw: Mapping[str, pd.DataFrame], locate: Locator,
                                         f"table {spec.name} is missing", spec.name))
                 continue
         tables[spec.name] = _clean_table(spec, frame, locate, problems, spec.name in typed, numbers)
+        if len(tables[spec.name]) < spec.min_rows and spec.name in raw:
+            problems.append(Problem(locate(spec.name, None, None),
+                                    f"table {spec.name} has no data rows; the cost model needs "
+                                    f"at least {spec.min_rows}", spec.name))
     for spec in TABLES:
         if spec.name in tables:
             _check_keys_and_references(spec, tables, locate, problems, numbers)

@@ -109,13 +109,18 @@ def _fmt(x: float) -> str:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One input table: its Excel Table name, data file, key and columns."""
+    """One input table: its Excel Table name, data file, key and columns.
+
+    ``min_rows`` is the fewest data rows the table may hold (the cost model needs
+    at least one GPU, profile, price and subscription; the Variants table may be
+    empty)."""
     name: str
     file: str
     key: str
     description: str
     columns: tuple[Column, ...] = field(default_factory=tuple)
     unique_key: bool = True
+    min_rows: int = 1
 
     @property
     def column_names(self) -> list[str]:
@@ -222,6 +227,7 @@ VARIANTS = TableSpec(
         SOURCE,
     ),
     unique_key=False,
+    min_rows=0,
 )
 
 TABLES: tuple[TableSpec, ...] = (HARDWARE, COST_COMPONENTS, MODELS, PRICES, SUBSCRIPTIONS, VARIANTS)

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from ..errors import InputError, NonFiniteResult, WorkbookError
+from ..errors import InputError, NonFiniteResult, OutputError, WorkbookError
 
 #: subcommand modules, in the order ``tokencost --help`` lists them
 COMMANDS = [
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     except NonFiniteResult as err:  # the renderer's last guard: blame the command line
         print(f"tokencost {args.command}: error: {non_finite_message(args, err)}", file=sys.stderr)
         return 2
-    except (InputError, UserFacingError, WorkbookError) as err:
+    except (InputError, UserFacingError, WorkbookError, OutputError) as err:
         print(f"tokencost {args.command}: error: {err}", file=sys.stderr)
         return 2
     except FormulaError as err:  # a workbook formula tokencost's evaluator cannot compute
@@ -71,8 +71,9 @@ def main(argv=None) -> int:
               "recalculate the workbook in a spreadsheet (or `tokencost recalc BOOK`)",
               file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("tokencost: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # every file is written atomically: whole, or left as it was
+        print(f"tokencost {args.command}: interrupted; any file being written was left as it was",
+              file=sys.stderr)
         return 130
 
 

@@ -83,11 +83,8 @@ def run(args) -> int:
         if table is None or table.empty:
             raise UserFacingError(f"{args.model} does not fit on {args.gpus:g} {result['gpu']}: "
                                   f"nothing to plot (it needs {result['min_gpus']:g} GPUs)")
-        try:
-            write_plot(table, args.plot, f"{result['architecture']} on {args.gpus:g} x {result['gpu']}"
-                                         f", {result['context_tokens']:,.0f}-token context")
-        except OSError as err:
-            raise UserFacingError(f"cannot write {args.plot}: {err.strerror or err}") from None
+        write_plot(table, args.plot, f"{result['architecture']} on {args.gpus:g} x {result['gpu']}"
+                                     f", {result['context_tokens']:,.0f}-token context")
 
     if args.format == "json":
         data = {"bound": result}
@@ -162,5 +159,8 @@ def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    from ..workbook.build import write_atomic
+    try:   # atomically, as every file tokencost writes (OutputError: one line)
+        write_atomic(lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}), path)
+    finally:
+        plt.close(fig)

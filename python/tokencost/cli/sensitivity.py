@@ -196,5 +196,8 @@ def write_plot(result: dict, path: Path) -> None:
             ax.set_title(f"Monte Carlo, {mc['n']:,} draws")
     fig.suptitle(f"{result['model']} on {result['gpu']}: base ${base:.4f}/MTok")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    from ..workbook.build import write_atomic
+    try:   # atomically, as every file tokencost writes (OutputError: one line)
+        write_atomic(lambda tmp: fig.savefig(tmp, dpi=110), path)
+    finally:
+        plt.close(fig)

@@ -358,8 +358,9 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
             problems.extend(tab_problems)
         else:
             from ..datasets import csv_locator, read_raw_tables
-            raw["Variants"] = read_raw_tables()["Variants"]
-            csv_locate = csv_locator()
+            shipped = read_raw_tables()
+            raw["Variants"] = shipped["Variants"]
+            csv_locate = csv_locator(None, shipped)
 
     def locate(table: str, row: Optional[int], column: Optional[str]) -> str:
         ref = wanted.get(table)
