@@ -352,6 +352,28 @@ def _check_keys_and_references(spec: TableSpec, tables: Mapping[str, pd.DataFram
                                         f"{target_table}{hint}", spec.name, i, col.name))
 
 
+def formula_text_problems(inputs: Inputs) -> list[Problem]:
+    """Text cells that would become formulas when written into a workbook cell (text
+    starting with ``=``: openpyxl, and so the workbook builder, stores it as a formula),
+    located by the inputs' own locator. ``tokencost build`` refuses them."""
+    problems = []
+    for spec in TABLES:
+        frame = inputs.tables.get(spec.name)
+        if frame is None:
+            continue
+        for col in spec.columns:
+            if col.kind != "text" or col.name not in frame.columns:
+                continue
+            for i, v in enumerate(frame[col.name]):
+                if isinstance(v, str) and v.startswith("="):
+                    problems.append(Problem(
+                        inputs.locate(spec.name, i, col.name),
+                        f"{col.name} {v!r} starts with '=': the workbook would store it as a "
+                        "formula; remove the '=' (or start the text with another character)",
+                        spec.name, i, col.name))
+    return problems
+
+
 def variant_overrides(inputs: Inputs) -> dict[str, dict[str, float]]:
     """The Variants table as ``{variant: {input name: value}}``, in table order."""
     out: dict[str, dict[str, float]] = {}
@@ -377,5 +399,5 @@ def variant_inputs(inputs: Inputs) -> dict[str, Inputs]:
 
 
 __all__ = ["Inputs", "Problem", "Locator", "default_locator", "check_tables", "prepare",
-           "number_problem", "variant_overrides", "variant_sources", "variant_inputs",
+           "number_problem", "formula_text_problems", "variant_overrides", "variant_sources", "variant_inputs",
            "TABLES_BY_NAME"]

@@ -54,36 +54,75 @@ def frame_to_text(frame: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
+def markdown_text(text: str) -> str:
+    """One Markdown table cell: formula-safe (:func:`safe_text`), ``|`` escaped, on one line."""
+    text = str(safe_text(str(text)))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
 def frame_to_markdown(frame: pd.DataFrame) -> str:
     cols = list(frame.columns)
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
-    out = ["| " + " | ".join(cols) + " |",
+    out = ["| " + " | ".join(markdown_text(c) for c in cols) + " |",
            "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     for r in frame.itertuples(index=False):
-        out.append("| " + " | ".join(_cell(v, c).replace("|", "\\|") for v, c in zip(r, cols)) + " |")
+        # a number is formatted by us (a minus sign is no formula); text is neutralised
+        out.append("| " + " | ".join(
+            markdown_text(v) if isinstance(v, str) else _cell(v, c).replace("|", "\\|")
+            for v, c in zip(r, cols)) + " |")
     return "\n".join(out)
 
 
-def safe_csv_text(value):
-    """Neutralise text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+#: how text that a spreadsheet would run as a formula starts (OWASP's CSV injection list)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value):
+    """Text a spreadsheet would run as a formula (it starts with =, +, -, @, tab or
+    CR) with a leading apostrophe, so it is shown as text; anything else unchanged.
+    Every text tokencost writes for a spreadsheet or a document (CSV, Markdown) goes
+    through it, whatever the column's dtype."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
+#: the former name, kept for callers
+safe_csv_text = safe_text
+
+
+def _csv_field(value) -> str:
+    """One CSV field: numbers plain at full precision, text through :func:`safe_text`
+    and quoted when it holds a comma, a quote, a line feed or a carriage return (a bare
+    CR would end the row in a spreadsheet; Python's csv module leaves it unquoted)."""
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isinf(value):
+            raise NonFiniteResult("value", float(value))
+        return repr(float(value))
+    text = str(safe_text(str(value)))
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def frame_to_csv(frame: pd.DataFrame) -> str:
-    buf = io.StringIO()
+    """CSV text: numbers plain at full precision, every other value through
+    :func:`safe_text` (an ``object``, pandas ``str`` or categorical column alike)."""
     for col in frame.columns:
         if pd.api.types.is_float_dtype(frame[col]):
             values = frame[col].to_numpy(dtype=float)
             if np.isinf(values).any():
                 raise NonFiniteResult(str(col), float(values[np.isinf(values)][0]))
-    safe = frame.copy()
-    for col in safe.columns:
-        if safe[col].dtype == object:
-            safe[col] = safe[col].map(safe_csv_text)
-    safe.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    lines = [",".join(_csv_field(str(c)) for c in frame.columns)]
+    columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
+    lines += [",".join(_csv_field(v) for v in row) for row in zip(*columns)]
+    return "\n".join(lines) + "\n"
 
 
 def _plain(value, key: str = "value"):

@@ -33,8 +33,15 @@ def run(args) -> int:
     output = args.output
     if output is not None and args.template == "main" and output.suffix.lower() not in (".xlsm",):
         raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
+    inputs = load_defaults(args.data)
+    from ..errors import InputError
+    from ..inputs import formula_text_problems
+    formulas = formula_text_problems(inputs)
+    if formulas:   # the builder writes text as it is: "=..." would be a formula in the book
+        more = f" (and {len(formulas) - 1} more)" if len(formulas) > 1 else ""
+        raise InputError(formulas[0].where, formulas[0].message + more)
     try:
-        path = build(output, args.template, load_defaults(args.data))
+        path = build(output, args.template, inputs)
     except (TemplateError, FormulaError, ValueError) as err:  # ValueError: spec.load_template
         raise UserFacingError(f"template {args.template}: {err}") from None
     print(f"wrote {path}")

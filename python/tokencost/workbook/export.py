@@ -597,8 +597,7 @@ def table_markdown(table: OutputTable) -> str:
     numeric = [any(isinstance(r[j], (int, float)) and not isinstance(r[j], bool) for r in table.rows)
                for j in range(len(table.headers))]
 
-    def esc(text: str) -> str:
-        return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    from ..render import markdown_text as esc   # formula-safe, | escaped, one line
 
     def show(v, j, i):
         if v is None:

@@ -404,6 +404,10 @@ def name_problem(name: str, existing) -> Optional[str]:
                 "[ ] : * ? / \\ and the Scenarios sheet needs names without '")
     if name.casefold() == "history":
         return "'History' is a name Excel reserves"
+    from ..render import FORMULA_STARTS
+    if name.startswith(FORMULA_STARTS):
+        return (f"scenario name {name!r} starts with {name[0]!r}; the Scenarios sheet lists the "
+                "name in a cell, where a spreadsheet would read it as a formula")
     for other in existing:
         if other.casefold() == name.casefold():
             return f"the workbook already has a sheet named {other!r}"
