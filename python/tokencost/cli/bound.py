@@ -68,6 +68,9 @@ def run(args) -> int:
     from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json
     from . import UserFacingError
 
+    if args.plot is not None:
+        from ..workbook.build import check_writable
+        check_writable(args.plot)   # before the sweep, not after it
     gpu_hour = args.gpu_hour_usd
     gpu_hour_source = "--gpu-hour-usd"
     if gpu_hour is None:

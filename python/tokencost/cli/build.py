@@ -30,9 +30,19 @@ def run(args) -> int:
     if args.list:
         print("\n".join(list_templates()))
         return 0
+    from ..workbook.build import template_path
+    try:   # a name the file system refuses (too long, a folder ...) is a bad template name too
+        template_path(args.template)
+    except TemplateError as err:
+        raise UserFacingError(f"template {args.template}: {err}") from None
+    except OSError as err:
+        raise UserFacingError(f"template {args.template[:80]!r}: {err.strerror or err}") from None
     output = args.output
     if output is not None and args.template == "main" and output.suffix.lower() not in (".xlsm",):
         raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
+    if output is not None:   # before the build (seconds), not after it
+        from ..workbook.build import check_writable
+        check_writable(output)
     inputs = load_defaults(args.data)
     from ..errors import InputError
     from ..inputs import formula_text_problems

@@ -92,11 +92,16 @@ def run(args) -> int:
 
     inputs = load_inputs(args)
     tornado_on = args.tornado or not (args.grid or args.montecarlo)
+    from ..errors import InputError
     if args.montecarlo < 0:
-        from ..errors import InputError
         raise InputError("--montecarlo", f"--montecarlo must be >= 1, got {args.montecarlo}")
+    if args.distributions is not None and not args.montecarlo:   # not silently ignored
+        raise InputError("--distributions", "--distributions is the table of --montecarlo N; "
+                                            "give --montecarlo too")
     if args.plot is not None:
         _require_matplotlib(UserFacingError)
+        from ..workbook.build import check_writable
+        check_writable(args.plot)   # before the runs, not after them
     ranges = read_catalog("sensitivity_ranges.csv", args.data, args.ranges)
     distributions = (read_catalog("distributions.csv", args.data, args.distributions)
                      if args.montecarlo else None)
@@ -198,6 +203,11 @@ def write_plot(result: dict, path: Path) -> None:
     fig.tight_layout()
     from ..workbook.build import write_atomic
     try:   # atomically, as every file tokencost writes (OutputError: one line)
+        kinds = fig.canvas.get_supported_filetypes()
+        if Path(path).suffix.lower().lstrip(".") not in kinds:
+            from . import UserFacingError
+            raise UserFacingError(f"--plot {path}: matplotlib writes {', '.join(sorted(kinds))}; "
+                                  "name the file *.png (or another of them)")
         write_atomic(lambda tmp: fig.savefig(tmp, dpi=110), path)
     finally:
         plt.close(fig)

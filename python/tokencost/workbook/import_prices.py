@@ -41,8 +41,10 @@ def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
     from .safety import rewrite_in_place
     from .tables import append_rows
 
+    from .build import check_writable
     book = Path(book)
     tables = read_book(book)
+    check_writable(Path(output) if output is not None else book)   # before the work
     for name in ("Prices", "Models"):
         if name in tables.missing:
             raise WorkbookError(f"{book}: no Excel Table named {name}; prices are appended to the "

@@ -175,6 +175,25 @@ def read_book(path) -> BookTables:
         raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
 
 
+def sheet_names(path) -> list[str]:
+    """The sheet names of the workbook at *path*, in order, from its workbook part alone
+    (fast: no sheet is read). Raises :class:`WorkbookError` for a file that is not one."""
+    from .safety import check_readable
+    path = Path(path)
+    check_readable(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            workbook_part = "xl/workbook.xml"
+            for rtype, target, _ in _rels(zf, ""):
+                if rtype.endswith(_REL_OFFICE_DOCUMENT):
+                    workbook_part = target
+            wb = _parse(zf, workbook_part)
+            return [sheet.get("name") or "" for sheet in wb.iter(f"{_ns(wb.tag)}sheet")]
+    except (ParseError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError,
+            OSError) as err:
+        raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
+
+
 def check_book(book: BookTables) -> list[Problem]:
     """Every problem in the workbook's input tables, in table, row and column order:
     missing tables and columns, bad cells, duplicate keys, unknown references."""
