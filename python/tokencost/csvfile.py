@@ -115,8 +115,8 @@ def read_csv(path, columns: Optional[Iterable[str]] = None, label: Optional[str]
         records.append([np.nan if cell == "" else cell for cell in row])
         lines.append(start)
     names = _headers(header, columns, where)
-    frame = pd.DataFrame({n: pd.Series([r[j] for r in records], dtype=object)
-                          for j, n in enumerate(names)}, columns=names)
+    frame = (pd.DataFrame(records, columns=names, dtype=object) if records else
+             pd.DataFrame({n: pd.Series([], dtype=object) for n in names}, columns=names))
     frame.attrs["lines"] = lines
     frame.attrs["file"] = where
     return frame

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 
 from .csvfile import read_csv
@@ -38,9 +39,8 @@ def read_raw_tables(directory: Optional[Path] = None) -> dict[str, pd.DataFrame]
             frame = read_csv(path, spec.column_names, label=_label(path, directory))
             present = [c for c in spec.column_names if c in frame.columns]
             if present and len(frame):
-                keep = frame[present].notna().to_numpy() & ~frame[present].map(
-                    lambda v: isinstance(v, str) and not v.strip()).to_numpy()
-                keep = keep.any(axis=1)
+                keep = np.array([any(isinstance(v, str) and v.strip() for v in row)
+                                 for row in zip(*(frame[c].tolist() for c in present))])
                 lines = [line for line, k in zip(frame.attrs["lines"], keep) if k]
                 attrs = dict(frame.attrs, lines=lines)
                 frame = frame.loc[keep].reset_index(drop=True)

@@ -237,8 +237,8 @@ def _clean_table(spec: TableSpec, frame: pd.DataFrame, locate: Locator,
     # drop rows that are blank in every spec column (an empty table row in Excel)
     present = [c for c in spec.column_names if c in frame.columns]
     if present and len(frame):
-        blank = frame[present].apply(lambda col: col.map(_is_blank)).all(axis=1)
-        frame = frame.loc[~blank.to_numpy()].reset_index(drop=True)
+        blank = np.array([all(map(_is_blank, row)) for row in zip(*(frame[c].tolist() for c in present))])
+        frame = frame.loc[~blank].reset_index(drop=True)
     out = {}
     for col in spec.columns:
         if col.name not in frame.columns:

@@ -9,6 +9,7 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 
@@ -47,9 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.lru_cache(maxsize=1)
+def _parser() -> argparse.ArgumentParser:
+    """The parser, built once per process (parsing leaves it unchanged)."""
+    return build_parser()
+
+
 def main(argv=None) -> int:
     from ..workbook.formula import FormulaError
-    parser = build_parser()
+    parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -93,6 +93,7 @@ def load_inputs(args):
     """The inputs a subcommand works on: the workbook ``BOOK`` when the subcommand has that
     argument and it is given, else ``--data DIR`` (default: the seed dataset); then every
     ``--set NAME=VALUE`` applied on top."""
+    overrides = parse_overrides(getattr(args, "overrides", None))   # before reading any file
     book = getattr(args, "book", None)
     if book is not None:
         if getattr(args, "data", None) is not None:
@@ -102,7 +103,6 @@ def load_inputs(args):
     else:
         from ..datasets import load_defaults
         inputs = load_defaults(getattr(args, "data", None))
-    overrides = parse_overrides(getattr(args, "overrides", None))
     if overrides:
         inputs = inputs.with_overrides(overrides, override_sources(overrides))
     from ..model import evaluate
