@@ -64,7 +64,11 @@ def cost_breakdown(gpu_costs: pd.DataFrame) -> pd.DataFrame:
         for gpu, value in zip(gpu_costs["gpu"], gpu_costs[key]):
             row[f"{gpu}_usd"] = value
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # each row is its own quantity (USD/month, the last USD/h): shown by its unit
+    frame.attrs.update(row_units=list(COMPONENT_LABELS),
+                       row_unit_columns=[c for c in frame.columns if c != "component"])
+    return frame
 
 
 def _display(results: Results) -> dict[str, pd.DataFrame]:
@@ -121,7 +125,9 @@ def render_report(inputs: Inputs, fmt: str) -> str:
     sections, titles = report_sections(inputs)
     text = render_sections(sections, fmt, titles)
     if fmt in ("table", "markdown"):
-        text += "\nNotes:\n" + "\n".join(f"- {n}" for n in NOTES) + "\n"
+        from .render import wrap_text
+        notes = "\n".join(f"- {n}" for n in NOTES)
+        text += "\nNotes:\n" + (wrap_text(notes) if fmt == "table" else notes) + "\n"
     return text
 
 

@@ -78,6 +78,11 @@ def main(argv=None) -> int:
               "recalculate the workbook in a spreadsheet (or `tokencost recalc BOOK`)",
               file=sys.stderr)
         return 2
+    except BrokenPipeError:   # the reader of our output went away (`tokencost report | head`)
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # so that the interpreter's final flush is quiet
+        return 1
     except KeyboardInterrupt:  # every file is written atomically: whole, or left as it was
         print(f"tokencost {args.command}: interrupted; any file being written was left as it was",
               file=sys.stderr)

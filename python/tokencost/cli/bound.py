@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -65,7 +64,7 @@ def default_gpu_hour_usd(gpu: str):
 
 def run(args) -> int:
     from ..physics_checks import bound, frontier
-    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json
+    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json, wrap_text
     from . import UserFacingError
 
     if args.plot is not None:
@@ -95,44 +94,21 @@ def run(args) -> int:
             data["frontier"] = table
         sys.stdout.write(to_json(data))
         return 0
-    fields = pd.DataFrame({"field": list(result), "value": [_show(v) for v in result.values()]})
+    # one row per field: each value shown by its field's unit (render.unit_of), plain in CSV
+    fields = pd.DataFrame({"field": list(result), "value": pd.Series(list(result.values()),
+                                                                     dtype=object)})
+    fields.attrs.update(row_units=list(result), row_unit_columns=["value"])
     render = {"table": frame_to_text, "markdown": frame_to_markdown, "csv": frame_to_csv}[args.format]
     parts = [render(fields)]
     if table is not None:
-        parts.append(render(_readable(table)) if not table.empty
-                     else "frontier: the model does not fit")
+        parts.append(render(table) if not table.empty else "frontier: the model does not fit")
     sep = "\n" if args.format == "csv" else "\n\n"
     sys.stdout.write(sep.join(p.rstrip("\n") for p in parts) + "\n")
     if not result["fits"] and args.format in ("table", "markdown"):
-        sys.stdout.write(f"\nDoes not fit: {result['architecture']} needs at least "
-                         f"{result['min_gpus']:g} x {result['gpu']} for its weights and KV cache.\n")
+        sys.stdout.write("\n" + wrap_text(
+            f"Does not fit: {result['architecture']} needs at least {result['min_gpus']:,.0f} x "
+            f"{result['gpu']} for its weights and KV cache.") + "\n")
     return 0
-
-
-def _readable(table: pd.DataFrame) -> pd.DataFrame:
-    """Whole numbers for rates of 1,000 and more (text formats only)."""
-    import numpy as np
-    out = table.copy()
-    for column in out.columns:
-        if column.startswith("tokens_per_s"):
-            values = out[column].to_numpy(dtype=float)
-            out[column] = np.where(np.abs(values) >= 1000, np.round(values), values)
-    return out
-
-
-def _show(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isinf(value):
-            from ..errors import NonFiniteResult
-            raise NonFiniteResult("bound", value)
-        if value.is_integer() and abs(value) < 1e15:
-            return f"{value:,.0f}"
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str(value)
 
 
 def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:

@@ -177,9 +177,11 @@ def run_rent_vs_own(args) -> int:
               "own_reference": "Own cost per GPU-hour: this model's build-up and reference points"}
     _emit(sections, args.format, titles, {"model": args.model})
     if args.format in ("table", "markdown"):
-        sys.stdout.write("\nOwning beats an on-demand rental when utilization > own / rent "
-                         "(breakeven_utilization); >= 1 means never. A reserved rental is paid "
-                         "every hour like owning: compare the hourly prices directly.\n")
+        from ..render import wrap_text
+        note = ("Owning beats an on-demand rental when utilization > own / rent "
+                "(breakeven_utilization); >= 100% means never. A reserved rental is paid "
+                "every hour like owning: compare the hourly prices directly.")
+        sys.stdout.write("\n" + (wrap_text(note) if args.format == "table" else note) + "\n")
     return 0
 
 

@@ -119,11 +119,17 @@ def run(args) -> int:
         sections, titles = {}, {}
         head = f"{result['model']} on {result['gpu']}, base cost ${result['base_cost_usd_per_mtok']:.4f}/MTok"
         if "tornado" in result:
-            sections["tornado"] = result["tornado"]
+            t = result["tornado"].copy()   # an input's values are shown by its own unit
+            t.attrs.update(row_units=list(t["input"]),
+                           row_unit_columns=["base_value", "low_value", "high_value"])
+            sections["tornado"] = t
             titles["tornado"] = f"Tornado: {head}"
         if "grid" in result:
             g = result["grid"]
-            sections["grid"] = sens.grid_frame(g)
+            frame = sens.grid_frame(g)
+            frame.attrs["units"] = {g["x"]: g["x"], **{c: "cost_usd_per_mtok"
+                                                       for c in frame.columns[1:]}}
+            sections["grid"] = frame
             titles["grid"] = f"Cost per MTok (USD) over {g['x']} (rows) x {g['y']} (columns): {head}"
         if "montecarlo" in result:
             mc = result["montecarlo"]
