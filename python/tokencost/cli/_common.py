@@ -5,6 +5,10 @@ from ..errors import InputError
 
 FORMATS = ("table", "csv", "json", "markdown")
 
+#: the CSV rule every --data folder and CSV option follows (tokencost.csvfile), for --help
+CSV_RULE = ("CSV files are read as UTF-8 (with or without a BOM), else as Windows-1252 "
+            "(Excel's plain CSV)")
+
 
 def add_format(parser, default="table", choices=FORMATS):
     parser.add_argument("--format", choices=choices, default=default,

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from . import UserFacingError
+from ._common import CSV_RULE
 
 
 def register(sub):
@@ -18,7 +19,8 @@ def register(sub):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--output", type=Path, help="file to write (default: the template's output at the repo root)")
     p.add_argument("--template", default="main", help="template name in templates/ or a .toml path (default: main)")
-    p.add_argument("--data", type=Path, metavar="DIR", help="folder of input CSV files (default: the seed dataset)")
+    p.add_argument("--data", type=Path, metavar="DIR",
+                   help=f"folder of input CSV files (default: the seed dataset); {CSV_RULE}")
     p.add_argument("--list", action="store_true", help="list the templates and exit")
     p.set_defaults(func=run)
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import add_book, add_format, add_set, load_inputs, number
+from ._common import CSV_RULE, add_book, add_format, add_set, load_inputs, number
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -17,7 +17,7 @@ def _data_and_model(p):
     add_book(p)
     p.add_argument("--data", type=Path, metavar="DIR",
                    help="folder of input CSV files (default: the shipped seed dataset); "
-                        "catalog files found there replace the shipped ones")
+                        f"catalog files found there replace the shipped ones; {CSV_RULE}")
     p.add_argument("--model", default="dense-70b", metavar="PROFILE",
                    help="model profile from the Models table (default: dense-70b)")
 

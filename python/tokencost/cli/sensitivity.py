@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import add_book, add_format, add_set, count, load_inputs, number
+from ._common import CSV_RULE, add_book, add_format, add_set, count, load_inputs, number
 
 
 class ProgressBar:
@@ -71,9 +71,11 @@ def register(sub):
                    help="model profile (default: dense-70b)")
     p.add_argument("--data", type=Path, metavar="DIR",
                    help="folder of input CSV files (default: the shipped seed dataset); "
-                        "distributions.csv and sensitivity_ranges.csv there replace the shipped ones")
-    p.add_argument("--ranges", type=Path, metavar="CSV", help="tornado/grid ranges table")
-    p.add_argument("--distributions", type=Path, metavar="CSV", help="Monte Carlo distributions table")
+                        "distributions.csv and sensitivity_ranges.csv there replace the shipped "
+                        f"ones; {CSV_RULE}")
+    p.add_argument("--ranges", type=Path, metavar="CSV", help="tornado/grid ranges table (CSV)")
+    p.add_argument("--distributions", type=Path, metavar="CSV",
+                   help="Monte Carlo distributions table (CSV; with --montecarlo)")
     p.add_argument("--plot", type=Path, metavar="PNG", help="also write the charts to a PNG (matplotlib)")
     prog = p.add_mutually_exclusive_group()
     prog.add_argument("--progress", dest="progress", action="store_true", default=None,
