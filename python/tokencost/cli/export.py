@@ -19,8 +19,8 @@ def register(sub):
                     "cell on an added 'Function defaults' sheet; every formula keeps its cached "
                     "value. --pdf renders the output "
                     "sheets and their charts with LibreOffice; --csv and --markdown write the output "
-                    "tables as the workbook shows them (CSV text that starts with =, +, - or @ is "
-                    "neutralised). BOOK is never changed; a file replaced is kept as FILE.bak.",
+                    "tables as the workbook shows them (CSV and Markdown text that starts with =, +, "
+                    "-, @, tab or CR is neutralised). BOOK is never changed; a file replaced is kept as FILE.bak.",
         epilog="Examples:\n"
                "  tokencost export tokencost.xlsm for-finance.xlsx\n"
                "  tokencost export tokencost.xlsm for-finance.xlsx --pdf outputs.pdf --csv tables/\n"
