@@ -282,7 +282,7 @@ def test_a_tab_copied_by_hand_works_once_named_on_the_summary(by_hand, proto):
 
 
 def test_an_invalid_override_is_counted_flagged_and_turns_the_master_check_red(by_hand, proto,
-                                                                              capsys):
+                                                                              capsys, monkeypatch):
     """Text in an override cell (left at the base before) and an override outside its input's
     bounds (utilization 0: every cost 0 before) are counted on their tab; the Scenarios sheet
     says `bad override`, leaves their columns blank, and the master check counts them."""
@@ -302,6 +302,7 @@ def test_an_invalid_override_is_counted_flagged_and_turns_the_master_check_red(b
     listed = {s.name: s for s in list_scenarios(path)}
     assert listed["subsidized_power"].invalid == {"power_price_usd_per_kwh": "not a number"}
     assert listed[ADDED].invalid == {"utilization": "must be in (0, 1]"}
+    monkeypatch.setenv("COLUMNS", "200")   # a terminal wide enough for the overrides unwrapped
     assert main(["scenario", "list", str(path)]) == 0
     out = capsys.readouterr().out
     assert "power_price_usd_per_kwh='0.05 $' (not a number)" in out

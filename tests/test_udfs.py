@@ -244,9 +244,11 @@ def test_a_bad_single_cell_or_mismatched_shapes_give_one_message():
 
 
 def test_non_finite_result_is_a_message():
-    assert udfs.COST_PER_MTOK(1e308, 1e-300) == "result is not a finite number (inf)"
+    # the message names the argument most likely to blame (farthest from 1 in orders of magnitude)
+    blame = "result is not a finite number (inf): gpu_hour_usd=1e+308 is too large"
+    assert udfs.COST_PER_MTOK(1e308, 1e-300) == blame
     out = udfs.COST_PER_MTOK([[1e308], [1.0]], [[1e-300], [400.0]])
-    assert out == [["result is not a finite number (inf)"], [1.0 / 1.44]]
+    assert out == [[blame], [1.0 / 1.44]]
 
 
 def test_cross_argument_rows_in_subscription_margin():

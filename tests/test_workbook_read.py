@@ -316,7 +316,7 @@ def test_check_lists_every_bad_cell_where_it_is(book, capsys):
     def change(wb):
         set_table_value(wb, "Hardware", "gpu", "H100", "power_w", "seven hundred")
         set_table_value(wb, "Hardware", "gpu", "H100", "gpu_price_usd", "=20000+10000")
-        append_table_row(wb, "Hardware", {"gpu": "h100 ", "gpu_price_usd": 1, "power_w": 1})
+        append_table_row(wb, "Hardware", {"gpu": "h100", "gpu_price_usd": 1, "power_w": 1})
         set_table_value(wb, "CostComponents", "gpu", "H100", "infra_usd_per_month", -5)
         set_table_value(wb, "CostComponents", "gpu", "H100", "utilization", 1.5)
         set_table_value(wb, "Models", "model", "dense-70b", "tokens_per_s", 0)

@@ -104,3 +104,32 @@ def uno(steps, timeout_s: float = 300):
     if proc.returncode != 0:
         raise RuntimeError(f"LibreOffice (UNO) failed: {proc.stderr.strip()[-2000:]}")
     return json.loads(proc.stdout)
+
+
+def recalculate_many(sources, out_dir, timeout_s: float = 600):
+    """``{source: recalculated .xlsx}`` for every workbook in *sources*, recalculated by
+    one LibreOffice run (a start of LibreOffice costs seconds; a file more, about one),
+    with the isolated recalculate-on-load profile of tokencost.workbook.libreoffice."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+    from tokencost.workbook.libreoffice import _RECALC_ALWAYS, soffice_path
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sources = [Path(s).resolve() for s in sources]
+    with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        cmd = [soffice_path(), "--headless", "--norestore", "--nologo", "--nodefault",
+               "--nolockcheck", f"-env:UserInstallation={Path(profile).as_uri()}",
+               "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out_dir),
+               *map(str, sources)]
+        subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
+                       env=dict(os.environ, HOME=profile), stdin=subprocess.DEVNULL, check=True)
+    out = {s: out_dir / f"{s.stem}.xlsx" for s in sources}
+    missing = [s.name for s, o in out.items() if not o.exists()]
+    if missing:
+        raise RuntimeError(f"LibreOffice did not convert {missing}")
+    return out

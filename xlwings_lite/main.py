@@ -43,6 +43,23 @@ class WorkbookError(Exception):
     prints it and exits non-zero."""
 
 
+class NonFiniteResult(ValueError):
+    """A result that is not a finite number reached an output (a table, CSV or
+    JSON): the renderer's last guard, so no output ever shows ``inf`` or holds
+    ``Infinity``. The input checks refuse the inputs responsible first; the CLI
+    turns this into one line naming its most extreme number option."""
+
+    def __init__(self, result: str, value: float):
+        self.result = result
+        self.value = value
+        super().__init__(f"{result} is not a finite number ({value})")
+
+
+class OutputError(Exception):
+    """A file a command cannot write (a folder, a read-only file, a folder it cannot
+    create). ``str(err)`` is one line naming the file; nothing was written."""
+
+
 # -------------------- from python/tokencost/core/_arrays.py --------------------
 
 def _describe(value) -> str:
@@ -135,6 +152,11 @@ def broadcast(**arrays: np.ndarray) -> tuple:
 
 # -------------------- from python/tokencost/udf_support.py --------------------
 
+#: argument name -> its whole-number rule and limit (a tokencost.schema.Column with
+#: ``invalid`` and ``problem``); filled from the schema below the xlwings Lite line, so
+#: it stays empty in main.py, whose functions take no such argument
+COUNT_RULES: dict = {}
+
 #: the xlwings argument options every tokencost UDF declares
 XLWINGS_ARG_OPTIONS = {"ndim": 2, "err_to_str": True}
 
@@ -186,14 +208,39 @@ def not_a_number(name: str, value) -> str:
     return f"{name} must be a number, got {got}"
 
 
+def not_finite(name: str, value) -> str:
+    """The message for a cell that holds an infinite or NaN number."""
+    return f"{name} must be a number, got {float(value)} (not finite)"
+
+
+def _finite_cells(name: str, values, problems: dict, is_range: bool, defaulted=()) -> "Cells":
+    """Cells with every infinite or NaN number (not already a problem) marked, and
+    every number that breaks the argument's whole-number rule or limit (the input
+    tables' own rule for ``gpus``, ``batch_size``, ``nodes`` ...: tokencost.schema)."""
+    bad = ~np.isfinite(values)
+    if len(defaulted):  # a blank optional cell holds its default (NaN: "the best batch")
+        bad.flat[list(defaulted)] = False
+    rule = COUNT_RULES.get(name)
+    finite = np.isfinite(values)
+    broken = rule.invalid(values, bounds=False) & finite if rule is not None else bad & False
+    for i in np.flatnonzero((bad | broken).reshape(-1)).tolist():
+        if i not in problems:
+            v = float(values.flat[i])
+            problems[i] = not_finite(name, v) if bad.flat[i] else f"{name} {rule.problem(v)}"
+        values.flat[i] = np.nan
+    return Cells(name, values, problems, is_range)
+
+
 def to_cells(value, name: str, default=None) -> Cells:
     """Read one argument as xlwings hands it over (or as a Python caller passes it).
 
     A list of rows, a 1-D list (read as a column), a numpy array or a pandas
     Series is a range; anything else is one value. ``default`` (for optional
-    arguments) replaces blanks. Raises :class:`InputError` when the whole
-    argument is unusable: one value that is not a number, an empty or ragged
-    range.
+    arguments) replaces blanks. An infinite or NaN number is not a usable
+    number: its cell gets a message (``tokens_per_s must be a finite number,
+    got inf``), as text does. Raises :class:`InputError` when the whole
+    argument is unusable: one value that is not a finite number, an empty or
+    ragged range.
     """
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
         value = value.to_numpy()
@@ -206,14 +253,17 @@ def to_cells(value, name: str, default=None) -> Cells:
         if value.ndim == 1:
             value = value.reshape(-1, 1)
         if value.size and value.dtype.kind in "fiu":
-            return Cells(name, value.astype(float), {}, True)
+            return _finite_cells(name, value.astype(float), {}, True)
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
         if value is None and default is not None:
             return Cells(name, np.asarray(float(default)), {}, False)
         if not _is_number(value):
             raise InputError(name, not_a_number(name, value))
-        return Cells(name, np.asarray(float(value)), {}, False)
+        cells = _finite_cells(name, np.asarray(float(value)), {}, False)
+        if cells.problems:
+            raise InputError(name, cells.problems[0])
+        return cells
 
     rows = value
     if len(rows) == 0:
@@ -229,19 +279,21 @@ def to_cells(value, name: str, default=None) -> Cells:
     shape = (len(rows), widths.pop())
     flat = [v for row in rows for v in row]
     if set(map(type, flat)) <= {float, int}:  # the usual case: every cell a number
-        return Cells(name, np.array(flat, dtype=float).reshape(shape), {}, True)
+        return _finite_cells(name, np.array(flat, dtype=float).reshape(shape), {}, True)
     kinds = list(map(type, flat))
     numbers = {kind for kind in set(kinds) if _is_number_type(kind)}
     filled = list(flat)
     problems = {}
+    defaulted = []
     for i in [i for i, kind in enumerate(kinds) if kind not in numbers]:
         if flat[i] is None and default is not None:
             filled[i] = default
+            defaulted.append(i)
         else:
             filled[i] = np.nan
             problems[i] = not_a_number(name, flat[i])
     values = np.array(filled, dtype=float)
-    return Cells(name, values.reshape(shape), problems, True)
+    return _finite_cells(name, values.reshape(shape), problems, True, defaulted)
 
 
 @functools.lru_cache(maxsize=None)
@@ -289,7 +341,8 @@ def _call(core_function, args, pick):
     if not ranges:
         result = float(_pick(core_function(*(float(c.values) for c in cells)), pick))
         if not np.isfinite(result):
-            raise InputError("result", f"result is not a finite number ({result})")
+            raise InputError("result", not_finite_result(
+                result, {c.name: float(c.values) for c in cells}))
         return result
     shape = _broadcast_shape(ranges)
     if not any(c.problems for c in ranges):
@@ -304,6 +357,18 @@ def _call(core_function, args, pick):
             if np.isfinite(result).all():
                 return result.tolist()
     return _cell_by_cell(core_function, cells, ranges, shape, pick)
+
+
+def not_finite_result(result: float, arguments: dict) -> str:
+    """The message for a result that is not a finite number: the argument farthest
+    from 1 in orders of magnitude (the likely cause of the overflow) is named."""
+    usable = {k: v for k, v in arguments.items() if np.isfinite(v) and v != 0}
+    text = f"result is not a finite number ({result})"
+    if usable:
+        name = max(usable, key=lambda k: abs(np.log10(abs(usable[k]))))
+        size = "large" if abs(usable[name]) > 1 else "small"
+        text += f": {name}={usable[name]:g} is too {size}"
+    return text
 
 
 def _broadcast_shape(ranges) -> tuple:
@@ -380,7 +445,10 @@ def _cell_by_cell(core_function, cells, ranges, shape, pick):
         remaining = remaining[~hit]
     infinite = ~bad & ~np.isfinite(result)
     if infinite.any():
-        messages[infinite] = [f"result is not a finite number ({v})" for v in result[infinite]]
+        messages[infinite] = [
+            not_finite_result(result[i], {c.name: float(np.broadcast_to(c.values, shape).flat[i])
+                                          for c in cells})
+            for i in np.flatnonzero(infinite).tolist()]
         bad |= infinite
     out = result.reshape(shape).tolist()
     for i in np.flatnonzero(bad).tolist():  # the messages, in their cells

@@ -17,6 +17,7 @@ from . import core
 from .core import fleet as corefleet
 from .errors import InputError
 from .inputs import Inputs
+from .schema import name_key
 
 #: the inputs of the cost model for one profile, in build-up order
 PROFILE_INPUTS = ("gpu_price_usd", "depreciation_years", "infra_usd_per_month", "power_w", "pue",
@@ -25,11 +26,12 @@ PROFILE_INPUTS = ("gpu_price_usd", "depreciation_years", "infra_usd_per_month", 
 
 
 def _norm(text) -> str:
-    return str(text).strip().casefold()
+    """How names compare here, as everywhere: ignoring case only (tokencost.schema.name_key)."""
+    return name_key(text)
 
 
 def _row(frame: pd.DataFrame, column: str, key: str, what: str, option: str) -> pd.Series:
-    hits = frame[frame[column].map(_norm) == _norm(key)]
+    hits = frame[frame[column].map(_norm) == _norm(str(key).strip())]  # a typed option: trimmed
     if hits.empty:
         known = ", ".join(str(v) for v in frame[column])
         raise InputError(option, f"unknown {what} {key!r}; known: {known}")

@@ -30,3 +30,20 @@ class WorkbookError(Exception):
     corrupt or hostile package, a missing input table, or parts a write would
     lose. ``str(err)`` is one line naming the file and what is wrong; the CLI
     prints it and exits non-zero."""
+
+
+class NonFiniteResult(ValueError):
+    """A result that is not a finite number reached an output (a table, CSV or
+    JSON): the renderer's last guard, so no output ever shows ``inf`` or holds
+    ``Infinity``. The input checks refuse the inputs responsible first; the CLI
+    turns this into one line naming its most extreme number option."""
+
+    def __init__(self, result: str, value: float):
+        self.result = result
+        self.value = value
+        super().__init__(f"{result} is not a finite number ({value})")
+
+
+class OutputError(Exception):
+    """A file a command cannot write (a folder, a read-only file, a folder it cannot
+    create). ``str(err)`` is one line naming the file; nothing was written."""

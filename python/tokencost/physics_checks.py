@@ -548,6 +548,14 @@ def bound(gpu: str, architecture: str, gpus: float = 1.0, batch_size: Optional[f
         raise InputError("context", f"context must be >= 0, got {context_tokens}")
     if gpu_hour_usd is not None and not gpu_hour_usd >= 0:
         raise InputError("gpu_hour_usd", f"gpu_hour_usd must be >= 0, got {gpu_hour_usd}")
+    # then the rules every reader applies to these inputs: whole numbers, limits
+    from .schema import ARGUMENTS, MODELS
+    for label, value, col in (("gpus", gpus, MODELS.column("gpus")),
+                              ("batch", batch_size, MODELS.column("batch_size")),
+                              ("context", context_tokens, ARGUMENTS["context_tokens"])):
+        bad = col.problem(float(value)) if value is not None else None
+        if bad:
+            raise InputError(label, f"{label} {bad}")
     frame = pd.DataFrame({"gpu": [gpu], "architecture": [architecture], "gpus": [float(gpus)],
                           "batch_size": [np.nan if batch_size is None else float(batch_size)],
                           "context_tokens": [float(a["context_tokens"] if context_tokens is None

@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from .csvfile import read_csv
 from .datasets import DATA_DIR
 from .errors import InputError
 
@@ -77,13 +78,9 @@ def read_catalog(name: str, directory: Optional[Path] = None, path: Optional[Pat
     cell), text becomes ``str``. :class:`InputError` names file, line and column."""
     fields = CATALOGS[name]
     path = Path(path) if path is not None else catalog_path(name, directory)
-    try:
-        raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise InputError(str(path), f"cannot read as CSV: {err}") from None
     label = path.name
+    raw = read_csv(path, [f.name for f in fields], label=label)  # one-line errors, file and line
+    lines = raw.attrs["lines"]
     out = {}
     for f in fields:
         if f.name not in raw.columns:
@@ -94,7 +91,7 @@ def read_catalog(name: str, directory: Optional[Path] = None, path: Optional[Pat
             continue
         values = []
         for i, v in enumerate(raw[f.name].tolist()):
-            where = f"{label} line {i + 2}, column {f.name}"
+            where = f"{label} line {lines[i]}, column {f.name}"
             blank = v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
             if blank:
                 if f.required:
@@ -121,6 +118,7 @@ def read_catalog(name: str, directory: Optional[Path] = None, path: Optional[Pat
         out[f.name] = pd.Series(values, dtype=float if f.kind == "number" else object)
     frame = pd.DataFrame(out, columns=[f.name for f in fields])
     frame.attrs["file"] = label
+    frame.attrs["lines"] = lines
     return frame
 
 

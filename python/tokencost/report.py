@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .inputs import Inputs, variant_overrides
-from .model import COST_TERMS, Results, evaluate
+import numpy as np
+
+from .errors import InputError
+from .inputs import Inputs, variant_inputs, variant_overrides
+from .model import COST_TERMS, Results, _numeric_cells, evaluate, not_finite_problem
 
 COMPONENT_LABELS = {
     "depreciation_usd_per_month": "GPU depreciation",
@@ -30,9 +33,21 @@ PHYSICS_COLUMNS = ["model", "gpu", "gpus", "tokens_per_s", "min_gpus", "fits",
 
 
 def physics_section(inputs: Inputs) -> pd.DataFrame:
-    """One row per model profile: memory fit and decode bound (see tokencost.physics_checks)."""
+    """One row per model profile: memory fit and decode bound (see tokencost.physics_checks).
+
+    NaN marks a figure that does not apply (a profile not checked); an infinite
+    figure is an overflow, refused at the profile's most extreme input."""
     from .physics_checks import physics_flags
-    return physics_flags(inputs)[PHYSICS_COLUMNS]
+    with np.errstate(all="ignore"):
+        flags = physics_flags(inputs)[PHYSICS_COLUMNS]
+    numeric = [c for c in PHYSICS_COLUMNS if pd.api.types.is_float_dtype(flags[c])]
+    infinite = np.isinf(flags[numeric].to_numpy(dtype=float))
+    for i in np.flatnonzero(infinite.any(axis=1)).tolist():
+        column = numeric[int(np.flatnonzero(infinite[i])[0])]
+        p = not_finite_problem(_numeric_cells(inputs, "Models", i), column,
+                               f"the physics check of {flags['model'].iloc[i]}")
+        raise InputError(p.where, p.message)
+    return flags
 
 NOTES = [
     "Hardware-only cost: excludes R&D amortization and software development (as the seed).",
@@ -49,7 +64,11 @@ def cost_breakdown(gpu_costs: pd.DataFrame) -> pd.DataFrame:
         for gpu, value in zip(gpu_costs["gpu"], gpu_costs[key]):
             row[f"{gpu}_usd"] = value
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # each row is its own quantity (USD/month, the last USD/h): shown by its unit
+    frame.attrs.update(row_units=list(COMPONENT_LABELS),
+                       row_unit_columns=[c for c in frame.columns if c != "component"])
+    return frame
 
 
 def _display(results: Results) -> dict[str, pd.DataFrame]:
@@ -74,8 +93,9 @@ def report_data(inputs: Inputs) -> dict:
     base = evaluate(inputs)
     data = {"overrides": dict(inputs.overrides), **base.tables(),
             "physics_checks": physics_section(inputs), "variants": {}, "notes": NOTES}
+    variants = variant_inputs(inputs)
     for name, overrides in variant_overrides(inputs).items():
-        res = evaluate(inputs.with_overrides(overrides))
+        res = evaluate(variants[name])
         data["variants"][name] = {"overrides": overrides, **res.tables()}
     return data
 
@@ -85,8 +105,9 @@ def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, 
     sections = _display(evaluate(inputs))
     sections["physics_checks"] = physics_section(inputs)[["model", "gpu", "tokens_per_s", "ok", "reason"]]
     titles = dict(TITLES)
+    variants = variant_inputs(inputs)
     for name, overrides in variant_overrides(inputs).items():
-        res = evaluate(inputs.with_overrides(overrides))
+        res = evaluate(variants[name])
         what = ", ".join(f"{k}={v:g}" for k, v in overrides.items())
         for key, frame in _display(res).items():
             if key in ("subscriptions", "physics_checks"):
@@ -99,14 +120,14 @@ def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, 
 def render_report(inputs: Inputs, fmt: str) -> str:
     from .render import render_sections
     if fmt == "json":
-        import json
-
-        from .render import to_jsonable
-        return json.dumps(to_jsonable(report_data(inputs)), indent=2) + "\n"
+        from .render import to_json
+        return to_json(report_data(inputs))
     sections, titles = report_sections(inputs)
     text = render_sections(sections, fmt, titles)
     if fmt in ("table", "markdown"):
-        text += "\nNotes:\n" + "\n".join(f"- {n}" for n in NOTES) + "\n"
+        from .render import wrap_text
+        notes = "\n".join(f"- {n}" for n in NOTES)
+        text += "\nNotes:\n" + (wrap_text(notes) if fmt == "table" else notes) + "\n"
     return text
 
 

@@ -83,8 +83,9 @@ def input_ranges(point: Mapping[str, float], ranges: Optional[pd.DataFrame] = No
     given = {}
     label = (ranges.attrs.get("file", "sensitivity_ranges.csv") if ranges is not None else "")
     if ranges is not None:
+        lines = ranges.attrs.get("lines") or [i + 2 for i in range(len(ranges))]
         for i, r in enumerate(ranges.itertuples(index=False)):
-            where = f"{label} line {i + 2}"
+            where = f"{label} line {lines[i]}"
             _check_name(r.input, f"{where}, column input")
             if r.input in given:
                 raise InputError(f"{where}, column input", f"duplicate input {r.input!r}")
@@ -173,8 +174,9 @@ def check_distributions(point: Mapping[str, float], distributions: pd.DataFrame)
     one spec per input (absolute parameters), in table order."""
     label = distributions.attrs.get("file", "distributions.csv")
     specs, seen = [], set()
+    lines = distributions.attrs.get("lines") or [i + 2 for i in range(len(distributions))]
     for i, r in enumerate(distributions.itertuples(index=False)):
-        where = f"{label} line {i + 2}"
+        where = f"{label} line {lines[i]}"
         _check_name(r.input, f"{where}, column input")
         if r.input in seen:
             raise InputError(f"{where}, column input", f"duplicate input {r.input!r}")

@@ -46,6 +46,11 @@ import pandas as pd
 from .core._arrays import broadcast
 from .errors import InputError
 
+#: argument name -> its whole-number rule and limit (a tokencost.schema.Column with
+#: ``invalid`` and ``problem``); filled from the schema below the xlwings Lite line, so
+#: it stays empty in main.py, whose functions take no such argument
+COUNT_RULES: dict = {}
+
 #: the xlwings argument options every tokencost UDF declares
 XLWINGS_ARG_OPTIONS = {"ndim": 2, "err_to_str": True}
 
@@ -97,14 +102,39 @@ def not_a_number(name: str, value) -> str:
     return f"{name} must be a number, got {got}"
 
 
+def not_finite(name: str, value) -> str:
+    """The message for a cell that holds an infinite or NaN number."""
+    return f"{name} must be a number, got {float(value)} (not finite)"
+
+
+def _finite_cells(name: str, values, problems: dict, is_range: bool, defaulted=()) -> "Cells":
+    """Cells with every infinite or NaN number (not already a problem) marked, and
+    every number that breaks the argument's whole-number rule or limit (the input
+    tables' own rule for ``gpus``, ``batch_size``, ``nodes`` ...: tokencost.schema)."""
+    bad = ~np.isfinite(values)
+    if len(defaulted):  # a blank optional cell holds its default (NaN: "the best batch")
+        bad.flat[list(defaulted)] = False
+    rule = COUNT_RULES.get(name)
+    finite = np.isfinite(values)
+    broken = rule.invalid(values, bounds=False) & finite if rule is not None else bad & False
+    for i in np.flatnonzero((bad | broken).reshape(-1)).tolist():
+        if i not in problems:
+            v = float(values.flat[i])
+            problems[i] = not_finite(name, v) if bad.flat[i] else f"{name} {rule.problem(v)}"
+        values.flat[i] = np.nan
+    return Cells(name, values, problems, is_range)
+
+
 def to_cells(value, name: str, default=None) -> Cells:
     """Read one argument as xlwings hands it over (or as a Python caller passes it).
 
     A list of rows, a 1-D list (read as a column), a numpy array or a pandas
     Series is a range; anything else is one value. ``default`` (for optional
-    arguments) replaces blanks. Raises :class:`InputError` when the whole
-    argument is unusable: one value that is not a number, an empty or ragged
-    range.
+    arguments) replaces blanks. An infinite or NaN number is not a usable
+    number: its cell gets a message (``tokens_per_s must be a finite number,
+    got inf``), as text does. Raises :class:`InputError` when the whole
+    argument is unusable: one value that is not a finite number, an empty or
+    ragged range.
     """
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
         value = value.to_numpy()
@@ -117,14 +147,17 @@ def to_cells(value, name: str, default=None) -> Cells:
         if value.ndim == 1:
             value = value.reshape(-1, 1)
         if value.size and value.dtype.kind in "fiu":
-            return Cells(name, value.astype(float), {}, True)
+            return _finite_cells(name, value.astype(float), {}, True)
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
         if value is None and default is not None:
             return Cells(name, np.asarray(float(default)), {}, False)
         if not _is_number(value):
             raise InputError(name, not_a_number(name, value))
-        return Cells(name, np.asarray(float(value)), {}, False)
+        cells = _finite_cells(name, np.asarray(float(value)), {}, False)
+        if cells.problems:
+            raise InputError(name, cells.problems[0])
+        return cells
 
     rows = value
     if len(rows) == 0:
@@ -140,19 +173,21 @@ def to_cells(value, name: str, default=None) -> Cells:
     shape = (len(rows), widths.pop())
     flat = [v for row in rows for v in row]
     if set(map(type, flat)) <= {float, int}:  # the usual case: every cell a number
-        return Cells(name, np.array(flat, dtype=float).reshape(shape), {}, True)
+        return _finite_cells(name, np.array(flat, dtype=float).reshape(shape), {}, True)
     kinds = list(map(type, flat))
     numbers = {kind for kind in set(kinds) if _is_number_type(kind)}
     filled = list(flat)
     problems = {}
+    defaulted = []
     for i in [i for i, kind in enumerate(kinds) if kind not in numbers]:
         if flat[i] is None and default is not None:
             filled[i] = default
+            defaulted.append(i)
         else:
             filled[i] = np.nan
             problems[i] = not_a_number(name, flat[i])
     values = np.array(filled, dtype=float)
-    return Cells(name, values.reshape(shape), problems, True)
+    return _finite_cells(name, values.reshape(shape), problems, True, defaulted)
 
 
 @functools.lru_cache(maxsize=None)
@@ -200,7 +235,8 @@ def _call(core_function, args, pick):
     if not ranges:
         result = float(_pick(core_function(*(float(c.values) for c in cells)), pick))
         if not np.isfinite(result):
-            raise InputError("result", f"result is not a finite number ({result})")
+            raise InputError("result", not_finite_result(
+                result, {c.name: float(c.values) for c in cells}))
         return result
     shape = _broadcast_shape(ranges)
     if not any(c.problems for c in ranges):
@@ -215,6 +251,18 @@ def _call(core_function, args, pick):
             if np.isfinite(result).all():
                 return result.tolist()
     return _cell_by_cell(core_function, cells, ranges, shape, pick)
+
+
+def not_finite_result(result: float, arguments: dict) -> str:
+    """The message for a result that is not a finite number: the argument farthest
+    from 1 in orders of magnitude (the likely cause of the overflow) is named."""
+    usable = {k: v for k, v in arguments.items() if np.isfinite(v) and v != 0}
+    text = f"result is not a finite number ({result})"
+    if usable:
+        name = max(usable, key=lambda k: abs(np.log10(abs(usable[k]))))
+        size = "large" if abs(usable[name]) > 1 else "small"
+        text += f": {name}={usable[name]:g} is too {size}"
+    return text
 
 
 def _broadcast_shape(ranges) -> tuple:
@@ -291,7 +339,10 @@ def _cell_by_cell(core_function, cells, ranges, shape, pick):
         remaining = remaining[~hit]
     infinite = ~bad & ~np.isfinite(result)
     if infinite.any():
-        messages[infinite] = [f"result is not a finite number ({v})" for v in result[infinite]]
+        messages[infinite] = [
+            not_finite_result(result[i], {c.name: float(np.broadcast_to(c.values, shape).flat[i])
+                                          for c in cells})
+            for i in np.flatnonzero(infinite).tolist()]
         bad |= infinite
     out = result.reshape(shape).tolist()
     for i in np.flatnonzero(bad).tolist():  # the messages, in their cells
@@ -346,6 +397,15 @@ def _bisect_rows(evaluate, refused, flat, rows, result, messages, bad):
 
 
 # ---- xlwings Lite: everything above this line is copied into xlwings_lite/main.py ----
+
+def _load_count_rules() -> None:
+    """Fill :data:`COUNT_RULES` from :func:`tokencost.schema.count_rules` (here, below the
+    Lite line, so main.py needs no schema)."""
+    from .schema import count_rules
+    COUNT_RULES.update(count_rules())
+
+
+_load_count_rules()
 
 
 class UdfSpec:
@@ -543,17 +603,21 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
     for a, p in zip(arrays, problems):
         for j, text in _spread(p, a.shape, shape).items():
             messages[j] = messages[j] or text
-    with np.errstate(invalid="ignore"):
-        rules = [(~((g >= 1) & (g == np.floor(g))), "gpus must be a whole number >= 1, got {:g}", g),
-                 (~np.isnan(b) & ((b < 1) | (b != np.floor(b))), "batch_size must be a whole number >= 1, got {:g}", b),
-                 (ctx < 0, "context_tokens must be >= 0, got {:g}", ctx)]
+    # gpus and batch_size follow the Models columns' own rules (whole numbers >= 1, at
+    # most a limit): the rule every reader applies (tokencost.schema.Column.problem)
+    from .schema import ARGUMENTS, MODELS
+    gpus_col, batch_col = MODELS.column("gpus"), MODELS.column("batch_size")
+    ctx_col = ARGUMENTS["context_tokens"]
+    rules = [(gpus_col.invalid(g), gpus_col, g),
+             (~np.isnan(b) & batch_col.invalid(b), batch_col, b),
+             (~np.isnan(ctx) & ctx_col.invalid(ctx), ctx_col, ctx)]
     unknown_gpu = cat.gpu_index(cat.load_gpu_catalog(), gpu_v) < 0
     unknown_model = cat.architecture_index(cat.load_model_architectures(), model_v) < 0
     for j in range(g.size):
         if messages[j] is None:
-            for bad, text, values in rules:
+            for bad, col, values in rules:
                 if bad[j]:
-                    messages[j] = text.format(values[j])
+                    messages[j] = f"{col.name} {col.problem(float(values[j]))}"
                     break
         if messages[j] is None and unknown_gpu[j]:
             messages[j] = f"gpu {gpu_v[j]!r} is not in the GPU catalog"

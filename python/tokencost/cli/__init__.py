@@ -9,10 +9,11 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 
-from ..errors import InputError, WorkbookError
+from ..errors import InputError, NonFiniteResult, OutputError, WorkbookError
 
 #: subcommand modules, in the order ``tokencost --help`` lists them
 COMMANDS = [
@@ -47,16 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.lru_cache(maxsize=1)
+def _parser() -> argparse.ArgumentParser:
+    """The parser, built once per process (parsing leaves it unchanged)."""
+    return build_parser()
+
+
 def main(argv=None) -> int:
     from ..workbook.formula import FormulaError
-    parser = build_parser()
+    parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import numpy as np
     try:
-        return int(args.func(args) or 0)
-    except (InputError, UserFacingError, WorkbookError) as err:
+        # an overflow shows as a result that is not finite, which the model's checks and
+        # the renderer refuse with a located message; numpy's warnings would only add noise
+        with np.errstate(all="ignore"):
+            return int(args.func(args) or 0)
+    except NonFiniteResult as err:  # the renderer's last guard: blame the command line
+        print(f"tokencost {args.command}: error: {non_finite_message(args, err)}", file=sys.stderr)
+        return 2
+    except (InputError, UserFacingError, WorkbookError, OutputError) as err:
         print(f"tokencost {args.command}: error: {err}", file=sys.stderr)
         return 2
     except FormulaError as err:  # a workbook formula tokencost's evaluator cannot compute
@@ -64,9 +78,40 @@ def main(argv=None) -> int:
               "recalculate the workbook in a spreadsheet (or `tokencost recalc BOOK`)",
               file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("tokencost: interrupted", file=sys.stderr)
+    except BrokenPipeError:   # the reader of our output went away (`tokencost report | head`)
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # so that the interpreter's final flush is quiet
+        return 1
+    except KeyboardInterrupt:  # every file is written atomically: whole, or left as it was
+        print(f"tokencost {args.command}: interrupted; any file being written was left as it was",
+              file=sys.stderr)
         return 130
+
+
+def number_options(args) -> list[tuple[str, str, float]]:
+    """``(option, name, value)`` of every number the command line gave (``--set``
+    overrides included), for blaming an overflow on the most extreme of them."""
+    from ._common import parse_overrides
+    out = []
+    for dest, value in vars(args).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and dest != "seed":
+            out.append((f"--{dest.replace('_', '-')}", dest, float(value)))
+    try:
+        overrides = parse_overrides(getattr(args, "overrides", None))
+    except InputError:
+        overrides = {}
+    out += [(f"--set {name}", name, value) for name, value in overrides.items()]
+    return out
+
+
+def non_finite_message(args, err: NonFiniteResult) -> str:
+    """One line for a result that is not a finite number: the most extreme number of
+    the command line (see :func:`tokencost.model.extreme`) is named."""
+    from ..model import not_finite_problem
+    problem = not_finite_problem(number_options(args), err.result, "the output")
+    return str(problem) if problem.where != "the output" else (
+        f"{err}; an input is too large or too small for a finite result")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from ._common import add_format
+from ._common import add_format, count, number
 
 EPILOG = """Examples:
   tokencost bound --gpu H100 --model dense-70b
@@ -30,18 +29,20 @@ def register(sub):
     p.add_argument("--gpu", required=True, metavar="NAME", help="GPU type, e.g. H100, B200, GB200")
     p.add_argument("--model", required=True, metavar="NAME",
                    help="model architecture from the catalog, e.g. dense-70b, Llama-3.3-70B")
-    p.add_argument("--gpus", type=float, default=1.0, metavar="N",
-                   help="GPUs in one replica (default: 1)")
-    p.add_argument("--batch", type=float, default=None, metavar="B",
-                   help="concurrent sequences per replica (default: the best batch that fits)")
-    p.add_argument("--context", type=float, default=None, metavar="TOKENS",
+    p.add_argument("--gpus", type=number(), default=1.0, metavar="N",
+                   help="GPUs in one replica, a whole number (default: 1)")
+    p.add_argument("--batch", type=number(), default=None, metavar="B",
+                   help="concurrent sequences per replica, a whole number (default: the best "
+                        "batch that fits)")
+    p.add_argument("--context", type=number(), default=None,
+                   metavar="TOKENS",
                    help="tokens each sequence attends to (default: 2048, data/physics_assumptions.csv)")
-    p.add_argument("--gpu-hour-usd", type=float, default=None, metavar="X",
+    p.add_argument("--gpu-hour-usd", type=number(), default=None, metavar="X",
                    help="cost of one GPU-hour for the cost floor [USD/h]")
     p.add_argument("--frontier", action="store_true",
                    help="also print cost per MTok against tokens/s per user, sweeping the batch")
-    p.add_argument("--points", type=int, default=24, metavar="N",
-                   help="batches in the frontier sweep (default: 24)")
+    p.add_argument("--points", type=count(2, 10_000), default=24, metavar="N",
+                   help="batches in the frontier sweep, 2 to 10,000 (default: 24)")
     p.add_argument("--plot", type=Path, default=None, metavar="PNG",
                    help="write the frontier chart to this PNG file (implies --frontier)")
     add_format(p)
@@ -63,9 +64,12 @@ def default_gpu_hour_usd(gpu: str):
 
 def run(args) -> int:
     from ..physics_checks import bound, frontier
-    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_jsonable
+    from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json, wrap_text
     from . import UserFacingError
 
+    if args.plot is not None:
+        from ..workbook.build import check_writable
+        check_writable(args.plot)   # before the sweep, not after it
     gpu_hour = args.gpu_hour_usd
     gpu_hour_source = "--gpu-hour-usd"
     if gpu_hour is None:
@@ -81,53 +85,30 @@ def run(args) -> int:
         if table is None or table.empty:
             raise UserFacingError(f"{args.model} does not fit on {args.gpus:g} {result['gpu']}: "
                                   f"nothing to plot (it needs {result['min_gpus']:g} GPUs)")
-        try:
-            write_plot(table, args.plot, f"{result['architecture']} on {args.gpus:g} x {result['gpu']}"
-                                         f", {result['context_tokens']:,.0f}-token context")
-        except OSError as err:
-            raise UserFacingError(f"cannot write {args.plot}: {err.strerror or err}") from None
+        write_plot(table, args.plot, f"{result['architecture']} on {args.gpus:g} x {result['gpu']}"
+                                     f", {result['context_tokens']:,.0f}-token context")
 
     if args.format == "json":
         data = {"bound": result}
         if table is not None:
             data["frontier"] = table
-        sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+        sys.stdout.write(to_json(data))
         return 0
-    fields = pd.DataFrame({"field": list(result), "value": [_show(v) for v in result.values()]})
+    # one row per field: each value shown by its field's unit (render.unit_of), plain in CSV
+    fields = pd.DataFrame({"field": list(result), "value": pd.Series(list(result.values()),
+                                                                     dtype=object)})
+    fields.attrs.update(row_units=list(result), row_unit_columns=["value"])
     render = {"table": frame_to_text, "markdown": frame_to_markdown, "csv": frame_to_csv}[args.format]
     parts = [render(fields)]
     if table is not None:
-        parts.append(render(_readable(table)) if not table.empty
-                     else "frontier: the model does not fit")
+        parts.append(render(table) if not table.empty else "frontier: the model does not fit")
     sep = "\n" if args.format == "csv" else "\n\n"
     sys.stdout.write(sep.join(p.rstrip("\n") for p in parts) + "\n")
     if not result["fits"] and args.format in ("table", "markdown"):
-        sys.stdout.write(f"\nDoes not fit: {result['architecture']} needs at least "
-                         f"{result['min_gpus']:g} x {result['gpu']} for its weights and KV cache.\n")
+        sys.stdout.write("\n" + wrap_text(
+            f"Does not fit: {result['architecture']} needs at least {result['min_gpus']:,.0f} x "
+            f"{result['gpu']} for its weights and KV cache.") + "\n")
     return 0
-
-
-def _readable(table: pd.DataFrame) -> pd.DataFrame:
-    """Whole numbers for rates of 1,000 and more (text formats only)."""
-    import numpy as np
-    out = table.copy()
-    for column in out.columns:
-        if column.startswith("tokens_per_s"):
-            values = out[column].to_numpy(dtype=float)
-            out[column] = np.where(np.abs(values) >= 1000, np.round(values), values)
-    return out
-
-
-def _show(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return f"{value:,.0f}"
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str(value)
 
 
 def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
@@ -157,5 +138,8 @@ def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    from ..workbook.build import write_atomic
+    try:   # atomically, as every file tokencost writes (OutputError: one line)
+        write_atomic(lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}), path)
+    finally:
+        plt.close(fig)

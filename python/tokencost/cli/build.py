@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from . import UserFacingError
+from ._common import CSV_RULE
 
 
 def register(sub):
@@ -18,7 +19,8 @@ def register(sub):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--output", type=Path, help="file to write (default: the template's output at the repo root)")
     p.add_argument("--template", default="main", help="template name in templates/ or a .toml path (default: main)")
-    p.add_argument("--data", type=Path, metavar="DIR", help="folder of input CSV files (default: the seed dataset)")
+    p.add_argument("--data", type=Path, metavar="DIR",
+                   help=f"folder of input CSV files (default: the seed dataset); {CSV_RULE}")
     p.add_argument("--list", action="store_true", help="list the templates and exit")
     p.set_defaults(func=run)
 
@@ -32,11 +34,28 @@ def run(args) -> int:
     if args.list:
         print("\n".join(list_templates()))
         return 0
+    from ..workbook.build import template_path
+    try:   # a name the file system refuses (too long, a folder ...) is a bad template name too
+        template_path(args.template)
+    except TemplateError as err:
+        raise UserFacingError(f"template {args.template}: {err}") from None
+    except OSError as err:
+        raise UserFacingError(f"template {args.template[:80]!r}: {err.strerror or err}") from None
     output = args.output
     if output is not None and args.template == "main" and output.suffix.lower() not in (".xlsm",):
         raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
+    if output is not None:   # before the build (seconds), not after it
+        from ..workbook.build import check_writable
+        check_writable(output)
+    inputs = load_defaults(args.data)
+    from ..errors import InputError
+    from ..inputs import formula_text_problems
+    formulas = formula_text_problems(inputs)
+    if formulas:   # the builder writes text as it is: "=..." would be a formula in the book
+        more = f" (and {len(formulas) - 1} more)" if len(formulas) > 1 else ""
+        raise InputError(formulas[0].where, formulas[0].message + more)
     try:
-        path = build(output, args.template, load_defaults(args.data))
+        path = build(output, args.template, inputs)
         base = load_template(template_path(args.template)).base
     except (TemplateError, FormulaError, ValueError) as err:  # ValueError: spec.load_template
         raise UserFacingError(f"template {args.template}: {err}") from None

@@ -13,7 +13,9 @@ def register(sub):
             "workbook by name and print every problem as `Sheet!Cell: what is wrong`: text in a\n"
             "number cell, blank required cells, values out of bounds, duplicate names, unknown GPU\n"
             "or model references, error values, formulas without a cached value, missing tables or\n"
-            "columns. Then the physics check of every model profile (throughput above the decode\n"
+            "columns, text in a number cell even when it reads as one ('700'), names with spaces\n"
+            "around them that match nothing, inputs that make a result overflow (not a finite\n"
+            "number). Then the physics check of every model profile (throughput above the decode\n"
             "bound, weights that do not fit its GPUs), at the profile's tokens_per_s cell. Also\n"
             "blank rows inside an input table, and the workbook's own master check when it counts\n"
             "errors as last calculated (e.g. a table that outgrew its calculation block).\n"
@@ -93,8 +95,12 @@ def own_master_check(path) -> list[str]:
 def run(args) -> int:
     from ..inputs import prepare
     from ..workbook.read import BOOK_TABLES, check_book, read_book
+    from ..model import result_problems
     book = read_book(args.book)
     problems = [str(p) for p in check_book(book)] + blank_rows(book)
+    if not problems:  # valid inputs whose results overflow (report would refuse them)
+        problems = [str(p) for p in result_problems(prepare(book.raw, book.locate, book.typed),
+                                                    variants=True)]
     if not problems:
         problems = own_master_check(book.path)   # what the input checks cannot see
     for problem in problems:
@@ -106,7 +112,7 @@ def run(args) -> int:
     elif problems:
         physics_note = "physics check not run until the input problems are fixed"
     else:
-        warnings = physics_warnings(prepare(book.raw, book.locate), book.locate)
+        warnings = physics_warnings(prepare(book.raw, book.locate, book.typed), book.locate)
         for line in warnings:
             print(line)
     rows = f"{book.row_count} rows in {len(BOOK_TABLES) - len(book.missing)} tables"

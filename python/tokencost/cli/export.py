@@ -20,8 +20,8 @@ def register(sub):
                     "value. --pdf renders a print pack with LibreOffice: the Dashboard, then the "
                     "output sheets and their charts, one page wide, every page numbered (A4, or "
                     "Letter with --paper Letter); --csv and --markdown write the output "
-                    "tables as the workbook shows them (CSV text that starts with =, +, - or @ is "
-                    "neutralised). BOOK is never changed; a file replaced is kept as FILE.bak.",
+                    "tables as the workbook shows them (CSV and Markdown text that starts with =, +, "
+                    "-, @, tab or CR is neutralised). BOOK is never changed; a file replaced is kept as FILE.bak.",
         epilog="Examples:\n"
                "  tokencost export tokencost.xlsm for-finance.xlsx\n"
                "  tokencost export tokencost.xlsm for-finance.xlsx --pdf outputs.pdf --csv tables/\n"

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from ._common import add_book, add_format, add_set, load_inputs
+from ._common import CSV_RULE, add_book, add_format, add_set, load_inputs, number
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -18,16 +17,16 @@ def _data_and_model(p):
     add_book(p)
     p.add_argument("--data", type=Path, metavar="DIR",
                    help="folder of input CSV files (default: the shipped seed dataset); "
-                        "catalog files found there replace the shipped ones")
+                        f"catalog files found there replace the shipped ones; {CSV_RULE}")
     p.add_argument("--model", default="dense-70b", metavar="PROFILE",
                    help="model profile from the Models table (default: dense-70b)")
 
 
 def _emit(sections, fmt, titles, extra=None):
-    from ..render import render_sections, to_jsonable
+    from ..render import render_sections, to_json
     if fmt == "json":
         payload = {**(extra or {}), **sections}
-        sys.stdout.write(json.dumps(to_jsonable(payload), indent=2) + "\n")
+        sys.stdout.write(to_json(payload))
     else:
         sys.stdout.write(render_sections(sections, fmt, titles))
 
@@ -47,22 +46,24 @@ def register(sub):
                "    --price-input 3 --price-cached-input 0.30 --price-output 15\n"
                "  -> cost $115,200, revenue $438,000, gross margin 0.737, cost-profit margin 2.802",
         formatter_class=RAW)
-    p.add_argument("--nodes", type=float, required=True, help="servers in the fleet")
-    p.add_argument("--gpus-per-node", type=float, required=True, help="GPUs per server")
-    p.add_argument("--gpu-hour-cost", type=float, metavar="USD",
+    p.add_argument("--nodes", type=number(), required=True,
+                   help="servers in the fleet (a whole number)")
+    p.add_argument("--gpus-per-node", type=number(), required=True,
+                   help="GPUs per server (a whole number)")
+    p.add_argument("--gpu-hour-cost", type=number(), metavar="USD",
                    help="USD per GPU-hour, rental or TCO (default: the TCO build-up of --model's GPU)")
-    p.add_argument("--hours", type=float, required=True, help="hours the fleet is paid for")
-    p.add_argument("--input-tokens", type=float, required=True, help="all input tokens served")
-    p.add_argument("--cached-input-tokens", type=float, default=0.0,
+    p.add_argument("--hours", type=number(), required=True, help="hours the fleet is paid for")
+    p.add_argument("--input-tokens", type=number(), required=True, help="all input tokens served")
+    p.add_argument("--cached-input-tokens", type=number(), default=0.0,
                    help="the part of --input-tokens served from cache (default 0)")
-    p.add_argument("--output-tokens", type=float, required=True, help="output tokens served")
-    p.add_argument("--price-input", type=float, required=True, metavar="USD_PER_MTOK",
+    p.add_argument("--output-tokens", type=number(), required=True, help="output tokens served")
+    p.add_argument("--price-input", type=number(), required=True, metavar="USD_PER_MTOK",
                    help="price of uncached input tokens, USD per million")
-    p.add_argument("--price-cached-input", type=float, metavar="USD_PER_MTOK",
+    p.add_argument("--price-cached-input", type=number(), metavar="USD_PER_MTOK",
                    help="price of cached input tokens (required when --cached-input-tokens > 0)")
-    p.add_argument("--price-output", type=float, required=True, metavar="USD_PER_MTOK",
+    p.add_argument("--price-output", type=number(), required=True, metavar="USD_PER_MTOK",
                    help="price of output tokens, USD per million")
-    p.add_argument("--tokens-per-s", type=float, metavar="TOK_S",
+    p.add_argument("--tokens-per-s", type=number(), metavar="TOK_S",
                    help="decode tokens/s per GPU, to report the utilization the volume implies")
     _data_and_model(p)
     add_format(p)
@@ -79,9 +80,9 @@ def register(sub):
         epilog="Examples:\n  tokencost rent-vs-own\n"
                "  tokencost rent-vs-own --utilization 0.6 --rent-gpu-hour-usd 2.50 --format json",
         formatter_class=RAW)
-    p.add_argument("--utilization", type=float,
+    p.add_argument("--utilization", type=number(),
                    help="busy share of hours (default: CostComponents.utilization, the seed's 1.0)")
-    p.add_argument("--rent-gpu-hour-usd", type=float, metavar="USD",
+    p.add_argument("--rent-gpu-hour-usd", type=number(), metavar="USD",
                    help="add a rental quote of your own, USD per busy GPU-hour")
     _data_and_model(p)
     add_format(p)
@@ -100,19 +101,19 @@ def register(sub):
                "  tokencost token-mix --input-output-ratio 10 --cache-hit-share 0.6 \\\n"
                "    --price-input 5 --price-cached-input 0.5 --price-output 25",
         formatter_class=RAW)
-    p.add_argument("--prefill-tokens-per-s", type=float, metavar="TOK_S")
+    p.add_argument("--prefill-tokens-per-s", type=number(), metavar="TOK_S")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cached-input-cost-factor", type=float, metavar="SHARE",
+    g.add_argument("--cached-input-cost-factor", type=number(), metavar="SHARE",
                    help="cost of a cached input token as a share of an uncached one")
-    g.add_argument("--cached-prefill-tokens-per-s", type=float, metavar="TOK_S")
-    p.add_argument("--input-output-ratio", type=float, metavar="R", help="input tokens per output token")
-    p.add_argument("--cache-hit-share", type=float, metavar="H", help="share of input tokens from cache")
-    p.add_argument("--utilization", type=float)
-    p.add_argument("--gpu-hour-cost", type=float, metavar="USD",
+    g.add_argument("--cached-prefill-tokens-per-s", type=number(), metavar="TOK_S")
+    p.add_argument("--input-output-ratio", type=number(), metavar="R", help="input tokens per output token")
+    p.add_argument("--cache-hit-share", type=number(), metavar="H", help="share of input tokens from cache")
+    p.add_argument("--utilization", type=number())
+    p.add_argument("--gpu-hour-cost", type=number(), metavar="USD",
                    help="USD per GPU-hour (default: the TCO build-up)")
-    p.add_argument("--price-input", type=float, metavar="USD_PER_MTOK")
-    p.add_argument("--price-cached-input", type=float, metavar="USD_PER_MTOK")
-    p.add_argument("--price-output", type=float, metavar="USD_PER_MTOK")
+    p.add_argument("--price-input", type=number(), metavar="USD_PER_MTOK")
+    p.add_argument("--price-cached-input", type=number(), metavar="USD_PER_MTOK")
+    p.add_argument("--price-output", type=number(), metavar="USD_PER_MTOK")
     _data_and_model(p)
     add_format(p)
     add_set(p)
@@ -131,12 +132,12 @@ def register(sub):
                "  tokencost power-budget --facility-mw 100 --power-w 1730 --utilization 0.6 "
                "--price 2 --format json",
         formatter_class=RAW)
-    p.add_argument("--facility-mw", type=float, required=True, metavar="MW")
-    p.add_argument("--power-w", type=float, metavar="W", help="power per GPU counted against the budget")
-    p.add_argument("--pue", type=float)
-    p.add_argument("--utilization", type=float)
-    p.add_argument("--gpu-hour-cost", type=float, metavar="USD")
-    p.add_argument("--price", type=float, metavar="USD_PER_MTOK", help="sell price of output tokens")
+    p.add_argument("--facility-mw", type=number(), required=True, metavar="MW")
+    p.add_argument("--power-w", type=number(), metavar="W", help="power per GPU counted against the budget")
+    p.add_argument("--pue", type=number())
+    p.add_argument("--utilization", type=number())
+    p.add_argument("--gpu-hour-cost", type=number(), metavar="USD")
+    p.add_argument("--price", type=number(), metavar="USD_PER_MTOK", help="sell price of output tokens")
     _data_and_model(p)
     add_format(p)
     add_set(p)
@@ -176,9 +177,11 @@ def run_rent_vs_own(args) -> int:
               "own_reference": "Own cost per GPU-hour: this model's build-up and reference points"}
     _emit(sections, args.format, titles, {"model": args.model})
     if args.format in ("table", "markdown"):
-        sys.stdout.write("\nOwning beats an on-demand rental when utilization > own / rent "
-                         "(breakeven_utilization); >= 1 means never. A reserved rental is paid "
-                         "every hour like owning: compare the hourly prices directly.\n")
+        from ..render import wrap_text
+        note = ("Owning beats an on-demand rental when utilization > own / rent "
+                "(breakeven_utilization); >= 100% means never. A reserved rental is paid "
+                "every hour like owning: compare the hourly prices directly.")
+        sys.stdout.write("\n" + (wrap_text(note) if args.format == "table" else note) + "\n")
     return 0
 
 

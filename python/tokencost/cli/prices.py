@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def _usage(parser) -> int:
 
 def run_import(args) -> int:
     from ..pricecatalog import import_file
-    from ..render import render_sections, to_jsonable
+    from ..render import render_sections, to_json
     result = import_file(args.file, modes=args.mode or None)
     if args.workbook is not None:
         return _into_workbook(args, result)
@@ -72,7 +71,7 @@ def run_import(args) -> int:
                f"bad rows: {len(result.problems)}")
     if args.format == "json":
         payload = {"rows": result.rows, "problems": result.problems, "skipped": result.skipped}
-        sys.stdout.write(json.dumps(to_jsonable(payload), indent=2) + "\n")
+        sys.stdout.write(to_json(payload))
     elif args.format == "csv":
         from ..render import frame_to_csv
         sys.stdout.write(frame_to_csv(result.rows))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import add_book, add_format, add_set, load_inputs
+from ._common import CSV_RULE, add_book, add_format, add_set, load_inputs
 
 
 def register(sub):
@@ -19,7 +19,7 @@ def register(sub):
         formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     add_book(p)
     p.add_argument("--data", type=Path, metavar="DIR",
-                   help="folder of input CSV files (default: the shipped seed dataset)")
+                   help=f"folder of input CSV files (default: the shipped seed dataset); {CSV_RULE}")
     add_format(p)
     add_set(p)
     p.set_defaults(func=run)

@@ -91,14 +91,13 @@ def run_add(args) -> int:
 
 def run_list(args) -> int:
     import pandas as pd
-    from ..render import render_sections
+    from ..render import render_sections, to_json
     from ..workbook.scenario import list_scenarios
     rows = list_scenarios(args.book)
     if args.format == "json":
-        import json
-        print(json.dumps([{"scenario": s.name, "overrides": s.overrides,
-                           "invalid_overrides": s.invalid,
-                           "on_scenarios_sheet": s.in_summary} for s in rows], indent=2))
+        sys.stdout.write(to_json([{"scenario": s.name, "overrides": s.overrides,
+                                   "invalid_overrides": s.invalid,
+                                   "on_scenarios_sheet": s.in_summary} for s in rows]))
         return 0
     frame = pd.DataFrame({
         "scenario": [s.name for s in rows],

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-from ._common import add_book, add_format, add_set, load_inputs
+from ._common import CSV_RULE, add_book, add_format, add_set, count, load_inputs, number
 
 
 class ProgressBar:
@@ -63,17 +62,20 @@ def register(sub):
     p.add_argument("--grid", nargs=2, metavar=("A", "B"), help="cost per MTok over inputs A x B")
     p.add_argument("--steps", type=int, default=5, help="values per grid axis (default 5)")
     p.add_argument("--montecarlo", type=int, metavar="N", default=0, help="Monte Carlo draws")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
+    p.add_argument("--seed", type=count(0, 2**64 - 1), default=None,
+                   help="random seed, a whole number >= 0 (default: fresh entropy)")
     p.add_argument("--bins", type=int, default=30, help="histogram bins (default 30)")
-    p.add_argument("--delta", type=float, default=0.2,
+    p.add_argument("--delta", type=number(), default=0.2,
                    help="relative low/high for inputs without a range row (default 0.2 = +/-20%%)")
     p.add_argument("--model", default="dense-70b", metavar="PROFILE",
                    help="model profile (default: dense-70b)")
     p.add_argument("--data", type=Path, metavar="DIR",
                    help="folder of input CSV files (default: the shipped seed dataset); "
-                        "distributions.csv and sensitivity_ranges.csv there replace the shipped ones")
-    p.add_argument("--ranges", type=Path, metavar="CSV", help="tornado/grid ranges table")
-    p.add_argument("--distributions", type=Path, metavar="CSV", help="Monte Carlo distributions table")
+                        "distributions.csv and sensitivity_ranges.csv there replace the shipped "
+                        f"ones; {CSV_RULE}")
+    p.add_argument("--ranges", type=Path, metavar="CSV", help="tornado/grid ranges table (CSV)")
+    p.add_argument("--distributions", type=Path, metavar="CSV",
+                   help="Monte Carlo distributions table (CSV; with --montecarlo)")
     p.add_argument("--plot", type=Path, metavar="PNG", help="also write the charts to a PNG (matplotlib)")
     prog = p.add_mutually_exclusive_group()
     prog.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -86,17 +88,22 @@ def register(sub):
 
 def run(args) -> int:
     from ..reference_tables import read_catalog
-    from ..render import render_sections, to_jsonable
+    from ..render import render_sections, to_json
     from .. import sensitivity as sens
     from . import UserFacingError
 
     inputs = load_inputs(args)
     tornado_on = args.tornado or not (args.grid or args.montecarlo)
+    from ..errors import InputError
     if args.montecarlo < 0:
-        from ..errors import InputError
         raise InputError("--montecarlo", f"--montecarlo must be >= 1, got {args.montecarlo}")
+    if args.distributions is not None and not args.montecarlo:   # not silently ignored
+        raise InputError("--distributions", "--distributions is the table of --montecarlo N; "
+                                            "give --montecarlo too")
     if args.plot is not None:
         _require_matplotlib(UserFacingError)
+        from ..workbook.build import check_writable
+        check_writable(args.plot)   # before the runs, not after them
     ranges = read_catalog("sensitivity_ranges.csv", args.data, args.ranges)
     distributions = (read_catalog("distributions.csv", args.data, args.distributions)
                      if args.montecarlo else None)
@@ -109,16 +116,22 @@ def run(args) -> int:
         write_plot(result, args.plot)
 
     if args.format == "json":
-        sys.stdout.write(json.dumps(to_jsonable(_lists(result)), indent=2) + "\n")
+        sys.stdout.write(to_json(_lists(result)))
     else:
         sections, titles = {}, {}
         head = f"{result['model']} on {result['gpu']}, base cost ${result['base_cost_usd_per_mtok']:.4f}/MTok"
         if "tornado" in result:
-            sections["tornado"] = result["tornado"]
+            t = result["tornado"].copy()   # an input's values are shown by its own unit
+            t.attrs.update(row_units=list(t["input"]),
+                           row_unit_columns=["base_value", "low_value", "high_value"])
+            sections["tornado"] = t
             titles["tornado"] = f"Tornado: {head}"
         if "grid" in result:
             g = result["grid"]
-            sections["grid"] = sens.grid_frame(g)
+            frame = sens.grid_frame(g)
+            frame.attrs["units"] = {g["x"]: g["x"], **{c: "cost_usd_per_mtok"
+                                                       for c in frame.columns[1:]}}
+            sections["grid"] = frame
             titles["grid"] = f"Cost per MTok (USD) over {g['x']} (rows) x {g['y']} (columns): {head}"
         if "montecarlo" in result:
             mc = result["montecarlo"]
@@ -196,5 +209,13 @@ def write_plot(result: dict, path: Path) -> None:
             ax.set_title(f"Monte Carlo, {mc['n']:,} draws")
     fig.suptitle(f"{result['model']} on {result['gpu']}: base ${base:.4f}/MTok")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    from ..workbook.build import write_atomic
+    try:   # atomically, as every file tokencost writes (OutputError: one line)
+        kinds = fig.canvas.get_supported_filetypes()
+        if Path(path).suffix.lower().lstrip(".") not in kinds:
+            from . import UserFacingError
+            raise UserFacingError(f"--plot {path}: matplotlib writes {', '.join(sorted(kinds))}; "
+                                  "name the file *.png (or another of them)")
+        write_atomic(lambda tmp: fig.savefig(tmp, dpi=110), path)
+    finally:
+        plt.close(fig)

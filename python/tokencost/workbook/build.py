@@ -29,6 +29,7 @@ from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from ..errors import OutputError
 from ..inputs import Inputs
 from ..schema import TABLES_BY_NAME, Column, TableSpec
 from .cached import inject_cached_values
@@ -708,17 +709,50 @@ def _scenario_label(state: BuildState, sheet: Sheet) -> str:
     return "Scenario: base case (the input tables)"
 
 
-def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
-    """Call ``save(tmp_path)``, then rename the temporary file over *target*.
-
-    An existing *target* is first copied to ``<target>.bak``. Returns the backup path.
-    """
+def check_writable(target: Path) -> Path:
+    """The file *target* names (a symbolic link resolved), or :class:`OutputError` when it
+    plainly cannot be written: a folder, a read-only file, a parent that is a file. For
+    commands to check their targets before long work; :func:`write_atomic` checks too."""
     target = Path(target)
     if target.is_symlink():   # replace the file the link points to, not the link
         target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder; name a file to write")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise OutputError(f"{target}: cannot write: the file is read-only")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{target}: cannot write in {parent}: it is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(f"{target}: cannot write in {parent}: permission denied")
+            break
+    return target
+
+
+def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
+    """Call ``save(tmp_path)``, then rename the temporary file over *target*.
+
+    The temporary file is made in *target*'s folder (so the rename is atomic); an
+    existing *target* is first copied to ``<target>.bak`` (through a temporary
+    file of its own, renamed into place). Returns the backup path.
+
+    Nothing is left behind when anything fails or is interrupted (Ctrl-C) before
+    the rename: *target* keeps its content, no temporary file remains, the old
+    ``.bak`` is untouched. A target that cannot be written (a folder, a read-only
+    file, a folder that cannot be created or written) raises :class:`OutputError`,
+    one line naming the file, before anything is written.
+    """
+    target = check_writable(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
+                                   dir=target.parent)
+    except OSError as err:
+        raise OutputError(f"{target}: cannot write in {target.parent}: "
+                          f"{err.strerror or err}") from None
     os.close(fd)
+    tmp_bak = None
     try:
         save(tmp)
         # mkstemp makes the file private (0600); give it the mode of the file it replaces,
@@ -732,12 +766,23 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
         bak = None
         if backup and target.exists():
             bak = target.with_name(target.name + ".bak")
-            shutil.copy2(target, bak)
+            if bak.is_dir():
+                raise OutputError(f"{bak}: is a folder, so {target.name} cannot be backed up; "
+                                  "move it away or use --no-backup")
+            fd, tmp_bak = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".bak",
+                                           dir=target.parent)
+            os.close(fd)
+            shutil.copy2(target, tmp_bak)
+            os.replace(tmp_bak, bak)   # the backup is whole before the target changes
+            tmp_bak = None
         os.replace(tmp, target)
         return bak
+    except OSError as err:
+        raise OutputError(f"{target}: cannot write: {err.strerror or err}") from None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for leftover in (tmp, tmp_bak):
+            if leftover is not None and os.path.exists(leftover):
+                os.unlink(leftover)
 
 
 def save_with_cached_values(state: BuildState, path: str) -> int:

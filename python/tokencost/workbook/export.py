@@ -595,8 +595,7 @@ def table_markdown(table: OutputTable) -> str:
     numeric = [any(isinstance(r[j], (int, float)) and not isinstance(r[j], bool) for r in table.rows)
                for j in range(len(table.headers))]
 
-    def esc(text: str) -> str:
-        return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    from ..render import markdown_text as esc   # formula-safe, | escaped, one line
 
     def show(v, j, i):
         if v is None:
@@ -703,6 +702,12 @@ def _check_targets(book: Path, xlsx, pdf, csv_dir, markdown) -> None:
         raise WorkbookError(f"--pdf {pdf}: name the file *.pdf")
     if csv_dir is not None and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
         raise WorkbookError(f"--csv {csv_dir}: not a folder")
+    from .build import check_writable   # before the conversion, not after it
+    for target in (xlsx, pdf, markdown):
+        if target is not None and str(target) != "-":
+            check_writable(Path(target))
+    if csv_dir is not None:
+        check_writable(Path(csv_dir) / "Out.csv")
 
 
 def _check_book(book: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Optional
 import pandas as pd
 
 from ..errors import InputError, WorkbookError
+from ..schema import name_key
 
 
 @dataclass
@@ -40,26 +41,28 @@ def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
     from .safety import rewrite_in_place
     from .tables import append_rows
 
+    from .build import check_writable
     book = Path(book)
     tables = read_book(book)
+    check_writable(Path(output) if output is not None else book)   # before the work
     for name in ("Prices", "Models"):
         if name in tables.missing:
             raise WorkbookError(f"{book}: no Excel Table named {name}; prices are appended to the "
                                 "Prices table of a tokencost workbook")
-    profiles = {str(m).strip().casefold(): str(m).strip()
-                for m in tables.raw["Models"]["model"].dropna()}
-    if cost_basis.strip().casefold() not in profiles:
+    # names compare as the workbook's lookups compare them: ignoring case, nothing else
+    profiles = {name_key(m): str(m) for m in tables.raw["Models"]["model"].dropna()}
+    if name_key(cost_basis.strip()) not in profiles:
         raise InputError("--cost-basis", f"--cost-basis must be a model profile of {book.name} "
                                          f"(Models table): {', '.join(profiles.values())}; "
                                          f"got {cost_basis!r}")
-    basis = profiles[cost_basis.strip().casefold()]
-    present = {str(m).strip().casefold() for m in tables.raw["Prices"]["model"].dropna()}
+    basis = profiles[name_key(cost_basis.strip())]
+    present = {name_key(m) for m in tables.raw["Prices"]["model"].dropna()}
     rows, skipped = [], []
     for rec in prices.to_dict("records"):
-        if rec["model"].casefold() in present:
+        if name_key(rec["model"]) in present:
             skipped.append(rec["model"])
             continue
-        present.add(rec["model"].casefold())
+        present.add(name_key(rec["model"]))
         rows.append({"provider": rec["provider"], "model": rec["model"],
                      "price_usd_per_mtok": float(rec["price_usd_per_mtok"]),
                      "cost_basis": basis, "source": rec["source"]})

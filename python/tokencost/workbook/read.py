@@ -35,7 +35,6 @@ replaces the tabs; a book with neither uses the shipped ``data/variants.csv``.
 from __future__ import annotations
 
 import math
-import operator
 import posixpath
 import re
 import tomllib
@@ -137,6 +136,16 @@ class BookTables:
     table_names: list[str] = field(default_factory=list)  # every Excel Table in the book
 
     @property
+    def typed(self) -> set[str]:
+        """The tables read from cells, where a number and text are told apart (as the
+        workbook's own ISNUMBER and MATCH tell them apart): every one but a Variants
+        table taken from the shipped CSV file."""
+        names = set(self.tables)
+        if self.scenario_tabs:
+            names.add("Variants")
+        return names
+
+    @property
     def row_count(self) -> int:
         """Data rows in the five input tables."""
         return sum(len(self.raw[name]) for name in BOOK_TABLES if name in self.raw)
@@ -166,12 +175,31 @@ def read_book(path) -> BookTables:
         raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
 
 
+def sheet_names(path) -> list[str]:
+    """The sheet names of the workbook at *path*, in order, from its workbook part alone
+    (fast: no sheet is read). Raises :class:`WorkbookError` for a file that is not one."""
+    from .safety import check_readable
+    path = Path(path)
+    check_readable(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            workbook_part = "xl/workbook.xml"
+            for rtype, target, _ in _rels(zf, ""):
+                if rtype.endswith(_REL_OFFICE_DOCUMENT):
+                    workbook_part = target
+            wb = _parse(zf, workbook_part)
+            return [sheet.get("name") or "" for sheet in wb.iter(f"{_ns(wb.tag)}sheet")]
+    except (ParseError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError,
+            OSError) as err:
+        raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
+
+
 def check_book(book: BookTables) -> list[Problem]:
     """Every problem in the workbook's input tables, in table, row and column order:
     missing tables and columns, bad cells, duplicate keys, unknown references."""
     problems = list(book.problems)
     seen = {(p.table, p.row, p.column) for p in problems}
-    for p in check_tables(book.raw, book.locate):
+    for p in check_tables(book.raw, book.locate, book.typed):
         if p.table in book.missing and p.row is None and p.column is None:
             continue  # reported by the reader, with a clearer message
         if (p.table, p.row, p.column) in seen and p.row is not None:
@@ -198,7 +226,7 @@ def read_inputs(path) -> Inputs:
                                f" (also missing: {', '.join(book.missing[1:])})"))
     if not book.problems:
         try:
-            return prepare(book.raw, book.locate)
+            return prepare(book.raw, book.locate, book.typed)
         except InputError:
             pass  # report the first problem in sheet order, as `tokencost check` lists them
     problems = check_book(book)
@@ -349,8 +377,9 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
             problems.extend(tab_problems)
         else:
             from ..datasets import csv_locator, read_raw_tables
-            raw["Variants"] = read_raw_tables()["Variants"]
-            csv_locate = csv_locator()
+            shipped = read_raw_tables()
+            raw["Variants"] = shipped["Variants"]
+            csv_locate = csv_locator(None, shipped)
 
     def locate(table: str, row: Optional[int], column: Optional[str]) -> str:
         ref = wanted.get(table)
@@ -690,8 +719,6 @@ def _table_frame(name: str, table: TableRef, cells: dict, path: Path):
 SCENARIO_TAB_FILE = Path(__file__).resolve().parents[3] / "templates" / "parts" / "scenario_tab.toml"
 #: the overrides header of a scenario tab is looked for in its first rows
 SCENARIO_HEADER_ROWS = 80
-#: the schema bounds an override must pass (Column attribute, comparison), as the tab tests them
-_BOUND_TESTS = (("gt", operator.gt), ("ge", operator.ge), ("le", operator.le), ("lt", operator.lt))
 
 
 @dataclass(frozen=True)
@@ -728,11 +755,8 @@ def override_problem(name: str, value) -> Optional[str]:
     one (text that looks like a number is not, as in the tab's ``ISNUMBER``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "not a number"
-    col = overridable_inputs()[name].column(name)
-    if any(getattr(col, attr) is not None and not op(value, getattr(col, attr))
-           for attr, op in _BOUND_TESTS):
-        return f"must be {col.rule_text()}"
-    return None
+    # the input's own rule (bounds, whole numbers, limit), as for its table cells
+    return overridable_inputs()[name].column(name).violation(float(value))
 
 
 def scenario_tab_overrides(cell, marker: Optional[tuple] = None) -> Optional[list[TabOverride]]:

@@ -889,6 +889,8 @@ def rewrite_in_place(path, edit: Callable, output=None, *, backup: bool = True,
     if not in_place and target.suffix.lower() != path.suffix.lower():
         raise WorkbookError(f"{target}: the output must be a {path.suffix} file like {path.name} "
                             "(Excel refuses a workbook whose content does not match its extension)")
+    from .build import check_writable
+    check_writable(target)   # a target that cannot be written: say so before the work
     report = check_in_place(path, raise_on_loss=in_place, **readable_limits)
     wb = _load(path)
     edit(wb)

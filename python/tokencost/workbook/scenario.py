@@ -408,6 +408,10 @@ def name_problem(name: str, existing) -> Optional[str]:
                 "[ ] : * ? / \\ and the Scenarios sheet needs names without '")
     if name.casefold() == "history":
         return "'History' is a name Excel reserves"
+    from ..render import FORMULA_STARTS
+    if name.startswith(FORMULA_STARTS):
+        return (f"scenario name {name!r} starts with {name[0]!r}; the Scenarios sheet lists the "
+                "name in a cell, where a spreadsheet would read it as a formula")
     for other in existing:
         if other.casefold() == name.casefold():
             return f"the workbook already has a sheet named {other!r}"
@@ -525,7 +529,11 @@ def _validated_overrides(overrides: Mapping[str, float], template: Template) -> 
                 "is not used by the workbook's cost calculation"
             raise InputError(f"--set {name}", f"{name} {why}; a scenario tab can override: "
                                               f"{', '.join(names)}")
-    load_defaults().with_overrides(dict(overrides))   # numbers within the schema's bounds
+    # numbers the inputs accept (bounds, whole numbers), with results that stay finite: the
+    # tab's cells get cached values, and a cell cannot hold an infinite number
+    from ..model import evaluate
+    evaluate(load_defaults().with_overrides(dict(overrides),
+                                            {name: f"--set {name}" for name in overrides}))
     return {k: float(v) for k, v in overrides.items()}
 
 
@@ -557,11 +565,16 @@ def add_scenario(book, name: str, overrides: Mapping[str, float], output=None, b
     """Add a scenario tab *name* with *overrides* to *book* (in place, or to *output*) and
     list it on the Scenarios sheet. Returns :class:`tokencost.workbook.safety.Rewritten`."""
     from .safety import check_readable, require_workbook_suffix, rewrite_in_place
+    from .build import check_writable
     book = Path(book)
     require_workbook_suffix(book)
+    check_readable(book)
     template = template or _main_template()
     overrides = _validated_overrides(overrides, template)
-    check_readable(book)
+    problem = name_problem(name, ())   # the name itself, before the (slower) snapshot
+    if problem:
+        raise WorkbookError(f"{book}: {problem}")
+    check_writable(Path(output) if output is not None else book)
     cached, snapshot = cached_cell_values(book)
     tab = load_tab_spec()
     result = {}
@@ -621,9 +634,16 @@ def remove_scenario(book, name: str, output=None, backup: bool = True):
     """Remove scenario tab *name* from *book* and clear it from the Scenarios sheet's list.
     Refuses a sheet that is not a scenario tab and a tab other cells refer to directly."""
     from .safety import check_readable, require_workbook_suffix, rewrite_in_place
+    from .build import check_writable
+    from .read import sheet_names
     book = Path(book)
     require_workbook_suffix(book)
     check_readable(book)
+    names = sheet_names(book)   # an unknown name, before the (slower) snapshot
+    if not any(s.casefold() == name.casefold() for s in names):
+        raise WorkbookError(f"{book}: no scenario tab named {name!r} (no sheet has that name; "
+                            "`tokencost scenario list` shows the tabs)")
+    check_writable(Path(output) if output is not None else book)
     cached, snapshot = cached_cell_values(book)
     tab = load_tab_spec()
     result = {}
