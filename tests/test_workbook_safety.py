@@ -238,6 +238,18 @@ HOSTILE = {
     "word document": (lambda d: F.word_document(d / "memo.xlsx"), {}, "a Word document"),
     "over the size limit": (lambda d: F.large_workbook(F.BOOK, d / "big.xlsm", 12),
                             {"max_bytes": 10 * 2**20}, "over the 10.0 MB limit"),
+    # two entries of one name: zipfile's lookup by name sees only the last
+    "duplicate entry, DOCTYPE first": (lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm"), {},
+                                       "entry xl/worksheets/sheet2.xml appears twice"),
+    "duplicate entry by case": (
+        lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="xl/worksheets/Sheet2.XML"), {},
+        "entries xl/worksheets/Sheet2.XML and xl/worksheets/sheet2.xml name the same part"),
+    "duplicate entry by leading slash": (
+        lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="/xl/worksheets/sheet2.xml"), {},
+        "entries /xl/worksheets/sheet2.xml and xl/worksheets/sheet2.xml name the same part"),
+    "duplicate entry by backslash": (
+        lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="xl\\worksheets\\sheet2.xml"),
+        {}, "name the same part"),
 }
 
 

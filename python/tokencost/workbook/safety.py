@@ -9,7 +9,9 @@ exits 2):
     LibreOffice). Refuses, without decompressing anything large into memory:
     a missing file or directory, a file over *max_bytes*, a file that is not a
     zip package (an old ``.xls`` or a password-protected workbook is named as
-    such), a truncated or corrupt zip, encrypted entries, too many entries, a
+    such), a truncated or corrupt zip, two entries of one part (the same name,
+    or names equal but for case, a leading '/' or '\\' for '/': zipfile sees
+    only the last of them, other readers the first), encrypted entries, too many entries, a
     zip bomb (total declared uncompressed size over *max_uncompressed_bytes*,
     or an entry over 1 MiB that expands more than *max_ratio* times), a zip
     that is no workbook (no ``[Content_Types].xml`` or workbook part; Word and
@@ -176,6 +178,7 @@ def _check_directory(path, zf: zipfile.ZipFile, max_total, max_ratio, max_entrie
     if len(infos) > max_entries:
         raise WorkbookError(f"{path}: the zip holds {len(infos)} entries, over the limit of "
                             f"{max_entries}; refused as a possible zip bomb")
+    _check_unique_names(path, infos)
     total = 0
     for info in infos:
         if info.flag_bits & 0x1:
@@ -195,6 +198,33 @@ def _check_directory(path, zf: zipfile.ZipFile, max_total, max_ratio, max_entrie
                     f"{path}: entry {info.filename} expands {ratio:.0f} times "
                     f"({_size(info.compress_size)} to {_size(info.file_size)}), over the limit "
                     f"of {max_ratio:g}; refused as a possible zip bomb")
+
+
+def part_key(name: str) -> str:
+    """The part a zip entry name stands for, as readers other than Python's zipfile resolve
+    it: backslashes as '/', no leading '/', and case ignored (ECMA-376 Part 2 compares part
+    names case-insensitively). Two entries with one key are the same part to some reader."""
+    return name.replace("\\", "/").lstrip("/").lower()
+
+
+def _check_unique_names(path, infos) -> None:
+    """Refuse two entries of one part: zipfile's lookup by name returns the last entry of a
+    name, other zip readers the first, and a check that inspected one copy proves nothing
+    about the other."""
+    seen: dict = {}
+    for info in infos:
+        key = part_key(info.filename)
+        other = seen.get(key)
+        if other is None:
+            seen[key] = info.filename
+        elif other == info.filename:
+            raise WorkbookError(f"{path}: entry {info.filename} appears twice in the zip (readers "
+                                "disagree on which copy is the part); refused")
+        else:
+            first, second = sorted((other, info.filename))
+            raise WorkbookError(f"{path}: entries {first} and {second} name the same part (part "
+                                "names ignore case, a leading '/' and '\\' for '/'), so readers "
+                                "disagree on which is read; refused")
 
 
 class _RootReached(Exception):
