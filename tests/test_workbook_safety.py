@@ -250,6 +250,33 @@ HOSTILE = {
     "duplicate entry by backslash": (
         lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="xl\\worksheets\\sheet2.xml"),
         {}, "name the same part"),
+    # a DOCTYPE in a part whatever its name, in UTF-8 or UTF-16
+    "DOCTYPE in a .bin part": (lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/worksheets/sheet1.bin"),
+                               {}, "part xl/worksheets/sheet1.bin declares a DOCTYPE"),
+    "DOCTYPE in a .dat part": (lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "customXml/item1.dat"),
+                               {}, "part customXml/item1.dat declares a DOCTYPE"),
+    "DOCTYPE in a part with no suffix": (lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/data"),
+                                         {}, "part xl/data declares a DOCTYPE"),
+    "DOCTYPE in a part typed XML": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/extra.part",
+                                 content_type="application/vnd.example+xml"),
+        {}, "part xl/extra.part declares a DOCTYPE"),
+    "DOCTYPE in UTF-16 (BOM)": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u16.bin", encoding="utf-16"),
+        {}, "part xl/u16.bin declares a DOCTYPE"),
+    "DOCTYPE in UTF-16LE (no BOM)": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u16le.xml", encoding="utf-16-le"),
+        {}, "part xl/u16le.xml declares a DOCTYPE"),
+    "DOCTYPE in UTF-16BE (no BOM)": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u16be", encoding="utf-16-be"),
+        {}, "part xl/u16be declares a DOCTYPE"),
+    "DOCTYPE after a parse error (.vml)": (
+        lambda d: F.edit_zip(F.BOOK, d / "v.xlsm", add={
+            "xl/drawings/vmlDrawing9.vml": b"<<broken vml\n" + F.BILLION_LAUGHS.encode()}),
+        {}, "part xl/drawings/vmlDrawing9.vml declares a DOCTYPE"),
+    "XML in UTF-32": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u32.bin", encoding="utf-32"),
+        {}, "part xl/u32.bin is XML in UTF-32"),
 }
 
 
@@ -267,6 +294,17 @@ def test_hostile_or_broken_file_gets_one_line(case, tmp_path):
     message = one_line(err)
     assert message.startswith(f"{path}: ") and phrase in message, message
     assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+def test_binary_parts_and_legacy_vml_are_not_refused(analyst, tmp_path):
+    """Only XML is parsed: a binary entry that starts with '<' (and holds no DOCTYPE) passes,
+    as do the VBA project, the pictures and the comments' legacy VML of the analyst's copy."""
+    book = F.edit_zip(analyst, tmp_path / "bin.xlsm", add={"xl/embeddings/blob.bin":
+                                                           b"<\x00\x01\x02" + bytes(range(256))})
+    with zipfile.ZipFile(book) as zf:
+        assert any(n.endswith(".vml") for n in zf.namelist())
+        assert any(n.startswith("xl/media/") for n in zf.namelist())
+    check_readable(book)
 
 
 def test_zip_bomb_message_names_the_entry_and_ratio(tmp_path):
@@ -332,6 +370,9 @@ def test_the_shipped_workbook_is_readable_and_round_trips():
 
 @pytest.mark.parametrize("build, phrase", [
     (lambda d: F.entity_bomb(F.BOOK, d / "lol.xlsm"), "DOCTYPE or XML entities"),
+    (lambda d: F.doctype_part(F.BOOK, d / "bin.xlsm", "xl/worksheets/sheet1.bin"),
+     "part xl/worksheets/sheet1.bin declares a DOCTYPE"),
+    (lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm"), "appears twice"),
     (lambda d: F.text_file(d / "prices.xlsx"), "not an Excel workbook"),
     (lambda d: d / "missing.xlsm", "no such file"),
 ])

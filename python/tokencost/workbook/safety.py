@@ -15,9 +15,11 @@ exits 2):
     zip bomb (total declared uncompressed size over *max_uncompressed_bytes*,
     or an entry over 1 MiB that expands more than *max_ratio* times), a zip
     that is no workbook (no ``[Content_Types].xml`` or workbook part; Word and
-    PowerPoint files are named), and any XML part whose prolog declares a
+    PowerPoint files are named), and any XML entry whose prolog declares a
     DOCTYPE or entities (entity-expansion "billion laughs" and external
-    entities). Only each XML part's prolog is parsed (streamed, stops at the
+    entities), whatever the entry's name: an entry is XML when its first
+    character after a byte-order mark and whitespace is ``<`` in UTF-8, UTF-16
+    or UTF-32 (see :func:`_check_entry`). Only each XML part's prolog is parsed (streamed, stops at the
     root element), so the check is fast on large files. It does not check that
     the workbook holds the expected sheets: that is the reader's job.
 
@@ -66,6 +68,7 @@ other part byte for byte) need only :func:`check_readable`.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import os
@@ -77,7 +80,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 from xml.parsers import expat
 
 from ..errors import WorkbookError
@@ -91,8 +94,7 @@ MAX_RATIO = 200                  # uncompressed / compressed, for entries over 1
 RATIO_MIN_ENTRY_BYTES = 1 * MiB  # entries smaller than this cannot bomb, whatever their ratio
 MAX_ENTRIES = 10_000
 PROLOG_CHUNK = 64 * 1024         # bytes fed to the XML parser at a time
-
-_XML_SUFFIXES = (".xml", ".rels", ".vml")
+MAX_TOKEN_BYTES = 4 * MiB        # the longest run of blanks an entry may start with
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,9 +158,9 @@ def check_readable(path, *, max_bytes: int = MAX_BYTES,
         if "[Content_Types].xml" not in names:
             raise WorkbookError(f"{path}: not an Excel workbook (a zip without "
                                 "[Content_Types].xml)")
-        for name in sorted(names):
-            if name.lower().endswith(_XML_SUFFIXES):
-                _check_prolog(path, zf, name)
+        for info in sorted(zf.infolist(), key=lambda i: i.filename):
+            if not info.is_dir():
+                _check_entry(path, zf, info)
         workbook_part = _workbook_part(zf)
         if workbook_part is not None and workbook_part not in names:
             raise WorkbookError(f"{path}: corrupt workbook (the package names {workbook_part}, "
@@ -253,9 +255,127 @@ def _root_tag(zf: zipfile.ZipFile, name: str) -> Optional[str]:
     return found[0] if found else None
 
 
-def _check_prolog(path, zf: zipfile.ZipFile, name: str) -> None:
-    """Parse *name* up to its root element; refuse a DOCTYPE or entity declaration."""
-    parser = expat.ParserCreate()
+#: what an entry's first bytes say it is (XML 1.0 Appendix F): a byte-order mark, else the
+#: zero bytes of a UTF-16/UTF-32 "<" (or of whitespace before it)
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+         (b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
+_EBCDIC_XML = b"\x4c\x6f\xa7\x94"   # "<?xm" in EBCDIC
+_BLANK = " \t\r\n"
+
+
+def _guess_encoding(head: bytes) -> tuple:
+    """(encoding, length of its byte-order mark) of an entry that starts with *head*."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, len(bom)
+    if head.startswith(_EBCDIC_XML):
+        return "cp037", 0
+    if len(head) >= 4 and head[1:4] == b"\x00\x00\x00" and head[0]:
+        return "utf-32-le", 0
+    if len(head) >= 4 and head[0:3] == b"\x00\x00\x00" and head[3]:
+        return "utf-32-be", 0
+    if len(head) >= 2 and not head[0] and head[1]:
+        return "utf-16-be", 0
+    if len(head) >= 2 and head[0] and not head[1]:
+        return "utf-16-le", 0
+    return "utf-8", 0
+
+
+class _Entry:
+    """The bytes of one zip entry, as XML if it is XML: :meth:`open` reads until the first
+    character that is not whitespace (in the encoding the first bytes announce) and tells
+    whether it is ``<``; :meth:`chunks` then yields the entry as bytes expat reads (UTF-16 is
+    transcoded to UTF-8), from the start."""
+
+    def __init__(self, path, name: str, fh):
+        self.path, self.name, self.fh = path, name, fh
+        self.encoding, self._bom, self._head = "utf-8", 0, b""
+
+    def open(self) -> bool:
+        """True when the entry's first character after a byte-order mark and whitespace is
+        ``<`` (it is XML, or meant to be read as XML)."""
+        head = self.fh.read(PROLOG_CHUNK)
+        self.encoding, self._bom = _guess_encoding(head)
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        text = decoder.decode(head[self._bom:])
+        blank = 0
+        while True:
+            stripped = text.lstrip(_BLANK)
+            if stripped or not head:
+                break
+            blank += len(text)
+            if blank > MAX_TOKEN_BYTES:
+                raise WorkbookError(f"{self.path}: part {self.name} starts with over "
+                                    f"{_size(MAX_TOKEN_BYTES)} of blank characters; refused")
+            more = self.fh.read(PROLOG_CHUNK)
+            if not more:
+                break
+            self._head += head
+            head = more
+            text = decoder.decode(more)
+        self._head += head
+        return stripped[:1] == "<"
+
+    def chunks(self) -> Iterator[bytes]:
+        """The entry from its first byte (after the byte-order mark for UTF-16), as bytes
+        for expat: UTF-8 and the 8-bit encodings unchanged, UTF-16 as UTF-8."""
+        if self.encoding.startswith("utf-16"):
+            decoder = codecs.getincrementaldecoder(self.encoding)(errors="strict")
+            data = self._head[self._bom:]
+            while data:
+                yield decoder.decode(data).encode("utf-8")
+                data = self.fh.read(PROLOG_CHUNK)
+            yield decoder.decode(b"", final=True).encode("utf-8")
+        else:
+            data = self._head
+            while data:
+                yield data
+                data = self.fh.read(PROLOG_CHUNK)
+
+
+def _check_entry(path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse an entry whose XML declares a DOCTYPE or entities, whatever the entry's name.
+
+    An entry is XML when its first character (after a byte-order mark and whitespace, in
+    UTF-8, UTF-16 or UTF-32 as its first bytes announce) is ``<``; other entries (VBA
+    projects, pictures) are binary and skipped. XML in UTF-32 or EBCDIC (which expat cannot
+    read and Excel never writes) is refused. The XML is parsed up to its root element. A
+    part named ``.xml`` or ``.rels`` must be well-formed up to there; for any other entry
+    (legacy ``.vml`` drawings are HTML-like, and a binary part may start with ``<``) a parse
+    error is not refused, but the whole entry must then hold no ``<!DOCTYPE`` or
+    ``<!ENTITY`` (any case), so no lenient parser can find one either.
+    """
+    name = info.filename
+    strict = name.lower().endswith((".xml", ".rels"))
+    try:
+        with zf.open(info) as fh:
+            entry = _Entry(path, name, fh)
+            if not entry.open():
+                if strict:
+                    raise WorkbookError(f"{path}: part {name} has no XML content; the workbook "
+                                        "is corrupt")
+                return
+            if entry.encoding in ("utf-32-le", "utf-32-be", "cp037"):
+                kind = "EBCDIC" if entry.encoding == "cp037" else "UTF-32"
+                raise WorkbookError(f"{path}: part {name} is XML in {kind}, which Excel never "
+                                    "writes and tokencost cannot check; refused")
+            if _parse_prolog(path, name, entry, strict):
+                return
+        with zf.open(info) as fh:   # not XML after all: no lenient parser may find a DOCTYPE
+            _scan_for_declarations(path, name, fh)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
+        raise WorkbookError(f"{path}: corrupt or truncated workbook (entry {name}: {err})") from None
+
+
+def _doctype_error(path, name: str) -> WorkbookError:
+    return WorkbookError(f"{path}: part {name} declares a DOCTYPE or XML entities, which Excel "
+                         "never writes (an entity-expansion or external-entity attack?); refused")
+
+
+def _parse_prolog(path, name: str, entry: _Entry, strict: bool) -> bool:
+    """Parse *entry* with expat up to its root element (see :func:`_check_entry`); False
+    when a non-strict entry is not well-formed before it."""
+    parser = expat.ParserCreate("UTF-8" if entry.encoding.startswith("utf-16") else None)
 
     def forbid(*_args):
         raise _Forbidden()
@@ -269,27 +389,40 @@ def _check_prolog(path, zf: zipfile.ZipFile, name: str) -> None:
     parser.ExternalEntityRefHandler = forbid
     parser.StartElementHandler = root
     try:
-        with zf.open(name) as fh:
-            while True:
-                chunk = fh.read(PROLOG_CHUNK)
-                parser.Parse(chunk, not chunk)
-                if not chunk:
-                    break
+        for chunk in entry.chunks():
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
     except _RootReached:
-        return
+        return True
     except _Forbidden:
-        raise WorkbookError(f"{path}: part {name} declares a DOCTYPE or XML entities, which "
-                            "Excel never writes (an entity-expansion or external-entity "
-                            "attack?); refused") from None
-    except expat.ExpatError as err:
-        if name.endswith(".vml"):
-            return  # legacy VML is HTML-like and often not well-formed; openpyxl only reads it with keep_vba
-        raise WorkbookError(f"{path}: part {name} is not well-formed XML ({err}); the workbook "
-                            "is corrupt") from None
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as err:
-        raise WorkbookError(f"{path}: corrupt or truncated workbook (entry {name}: {err})") from None
-    if not name.endswith(".vml"):
+        raise _doctype_error(path, name) from None
+    except (expat.ExpatError, ValueError, UnicodeError) as err:
+        if strict:
+            raise WorkbookError(f"{path}: part {name} is not well-formed XML ({err}); the "
+                                "workbook is corrupt") from None
+        return False
+    if strict:
         raise WorkbookError(f"{path}: part {name} has no XML content; the workbook is corrupt")
+    return False
+
+
+#: ``<!doctype`` and ``<!entity`` in UTF-8 (and the 8-bit encodings), UTF-16LE and UTF-16BE
+_DECLARATIONS = tuple(word.encode(enc) for word in ("<!doctype", "<!entity")
+                      for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _scan_for_declarations(path, name: str, fh) -> None:
+    """Refuse when the bytes of *fh* hold ``<!DOCTYPE`` or ``<!ENTITY`` in any case, in
+    UTF-8 or UTF-16, also across chunk boundaries."""
+    tail = b""
+    while True:
+        chunk = fh.read(PROLOG_CHUNK)
+        if not chunk:
+            return
+        window = (tail + chunk).lower()
+        if any(word in window for word in _DECLARATIONS):
+            raise _doctype_error(path, name)
+        tail = window[-20:]
 
 
 # ---------------------------------------------------------------------------------------------
