@@ -340,15 +340,18 @@ def test_openpyxl_itself_refuses_the_entity_bomb(tmp_path):
     assert isinstance(err.value.__cause__, DefusedXmlException)
 
 
-def test_damage_inside_a_sheet_is_reported_by_the_in_place_check(tmp_path):
-    """check_readable reads each XML part's prolog only; damage further in surfaces when the
-    workbook is loaded, still as one line."""
+def test_damage_inside_a_sheet_is_refused_by_check_readable(tmp_path):
+    """check_readable streams every XML part to its end (it counts cells and rows), so damage
+    deep inside a sheet is refused before anything loads the workbook, in one line naming
+    the part."""
     book = F.edit_zip(F.BOOK, tmp_path / "book.xlsm",
                       replace={"xl/worksheets/sheet2.xml": lambda x: x[: len(x) // 2]})
-    check_readable(book)
+    with pytest.raises(WorkbookError) as err:
+        check_readable(book)
+    assert one_line(err).startswith(f"{book}: part xl/worksheets/sheet2.xml is not well-formed XML")
     with pytest.raises(WorkbookError) as err:
         check_in_place(book)
-    assert one_line(err).startswith(f"{book}: openpyxl cannot read this workbook")
+    assert "not well-formed XML" in one_line(err)
 
 
 @pytest.mark.parametrize("build", [F.renamed_input_sheet, F.deleted_input_sheet])
