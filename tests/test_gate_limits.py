@@ -206,3 +206,64 @@ def test_the_cli_refuses_a_file_past_a_limit_in_one_line(tmp_path):
         assert proc.stderr.splitlines() == [
             f"tokencost {command[0]}: error: {book}: table Hardware (xl/tables/table1.xml) "
             f"covers A7:F1048577, {GRID}; refused"]
+
+
+# ---------------------------------------------------------------------------------------------
+# check BOOK prints a bounded number of lines for one problem
+# ---------------------------------------------------------------------------------------------
+
+def run_check(capsys, book, *options):
+    from tokencost.cli import main
+    tracemalloc.start()
+    try:
+        code = main(["check", str(book), "--no-physics", *options])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err, peak
+
+
+def test_a_table_spanning_the_whole_sheet_is_one_line(tmp_path, capsys):
+    """The Hardware table's range A7:F1048576 (Excel's whole sheet below the header): one
+    line for rows 9 to 1048576, not one per row; the reader and the check do work in
+    proportion to the filled rows (before: 1,048,568 lines and about 250 MB)."""
+    book = L.grown_hardware(tmp_path / "whole.xlsm", last_row=1_048_576)
+    code, lines, err, peak = run_check(capsys, book)
+    assert code == 1
+    assert lines == ["Hardware!A9:F1048576: rows 9 to 1048576 of table Hardware are blank; fill "
+                     "them or delete those table rows"]
+    assert err.startswith(f"{book}: 1 problem(s) (")
+    assert peak < 32 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+def test_many_runs_of_blank_rows_are_summed_up(tmp_path, capsys):
+    """Every other row blank, 1,000 times: ten lines, then one line for the other 990 runs."""
+    def every_other(first, last):
+        for r in range(first, last + 1, 2):
+            yield from L.hardware_rows(r, r)
+
+    book = L.grown_hardware(tmp_path / "striped.xlsm", last_row=2_008, filled_to=2_008,
+                            rows=every_other)
+    code, lines, err, _peak = run_check(capsys, book)
+    assert code == 1
+    assert lines[:2] == [
+        "Hardware!A10:F10: blank row inside table Hardware; fill it or delete the table row",
+        "Hardware!A12:F12: blank row inside table Hardware; fill it or delete the table row"]
+    assert len(lines) == 11
+    assert lines[-1] == ("Hardware!A30:F2008: 990 more blank rows of table Hardware in 990 more "
+                         "runs between rows 30 and 2008, not listed one by one (the first 10 "
+                         "runs are above)")
+    assert err.startswith(f"{book}: 1000 problem(s) (")
+
+
+def test_many_problems_in_one_column_are_summed_up(tmp_path, capsys):
+    """5,000 rows all named G: 4,999 duplicate names in one column, ten lines and a count."""
+    book = L.grown_hardware(tmp_path / "dups.xlsm", last_row=5_008, filled_to=5_008,
+                            rows=lambda a, b: L.hardware_rows(a, b, duplicate_names=True))
+    code, lines, err, _peak = run_check(capsys, book)
+    assert code == 1
+    assert lines == [f"Hardware!A{r}: duplicate gpu 'G' (first at Hardware!A9)" for r in range(10, 20)] + [
+        "Hardware!A20 to Hardware!A5008: 4,989 more problem(s) in column gpu of table Hardware, "
+        "not listed one by one (the first 10 are above)"]
+    assert err.startswith(f"{book}: 4999 problem(s) (")

@@ -660,7 +660,11 @@ def _table_frame(name: str, table: TableRef, cells: dict, path: Path):
     spec_cols = [table.min_col + headers.index(c) for c in spec.column_names if c in columns]
 
     rows, records, problems = [], [], []
-    for r in range(table.first_data_row, table.last_data_row + 1):
+    # only rows with a cell: a table may span to Excel's last row, 1,048,576, mostly blank
+    in_spec = set(spec_cols)
+    filled = sorted({r for r, c in cells if c in in_spec
+                     and table.first_data_row <= r <= table.last_data_row})
+    for r in filled:
         if all(_is_blank(cells.get((r, c))) for c in spec_cols):
             continue
         rows.append(r)
