@@ -34,6 +34,7 @@ replaces the tabs; a book with neither uses the shipped ``data/variants.csv``.
 """
 from __future__ import annotations
 
+import gc
 import math
 import operator
 import posixpath
@@ -153,6 +154,8 @@ def read_book(path) -> BookTables:
     from .safety import check_readable
     path = Path(path)
     check_readable(path)
+    collecting = gc.isenabled()
+    gc.disable()   # the parse makes millions of objects and no cycles: collections only cost time
     try:
         with zipfile.ZipFile(path) as zf:
             return _read(zf, path)
@@ -164,6 +167,9 @@ def read_book(path) -> BookTables:
         raise WorkbookError(f"{path}: not a readable workbook: {type(err).__name__}: {err}") from None
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def check_book(book: BookTables) -> list[Problem]:
