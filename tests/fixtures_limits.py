@@ -81,13 +81,13 @@ def hardware_rows(first: int, last: int, *, shared_index: Optional[Callable[[int
 
 def grown_hardware(target: Path, *, last_row: int, filled_to: int = 8, source: Path = BOOK,
                    rows: Optional[Callable[[int, int], Iterable[bytes]]] = None,
-                   dimension: Optional[str] = None, extra_parts: Optional[dict] = None,
-                   edits: Optional[dict] = None) -> Path:
+                   dimension: Optional[str] = None, edits: Optional[dict] = None) -> Path:
     """tokencost.xlsm whose Hardware table spans ``A7:F{last_row}`` (Excel grows a table's
     ref when rows are typed under it; an analyst who selects to the sheet's end makes it
     ``A7:F1048576``). Rows 9..*filled_to* are filled by ``rows(first, last)`` (default
     :func:`hardware_rows`); rows after *filled_to* are blank (no cells, as Excel stores them).
-    *dimension* overrides the sheet's ``<dimension ref>``."""
+    *dimension* overrides the sheet's ``<dimension ref>``; *edits* (``{part: f(bytes) ->
+    bytes}``) change other parts."""
     rows = rows or hardware_rows
     with zipfile.ZipFile(source) as zin:
         sheet = zin.read(HARDWARE_SHEET)
@@ -99,15 +99,10 @@ def grown_hardware(target: Path, *, last_row: int, filled_to: int = 8, source: P
         return re.sub(rb'ref="A7:F\d+"', b'ref="A7:F%d"' % last_row, xml)
 
     all_edits = {HARDWARE_TABLE: table, **(edits or {})}
-    zout = _copy(source, target, skip=[HARDWARE_SHEET, *(extra_parts or {})], edits=all_edits)
+    zout = _copy(source, target, skip=[HARDWARE_SHEET], edits=all_edits)
     with zout:
         generated = rows(9, filled_to) if filled_to >= 9 else []
         _stream(zout, HARDWARE_SHEET, _chain([head], generated, [b"</sheetData>" + rest]))
-        for name, data in (extra_parts or {}).items():
-            if callable(data):
-                _stream(zout, name, data())
-            else:
-                zout.writestr(name, data)
     return Path(target)
 
 
@@ -151,10 +146,12 @@ def shared_strings_pieces(count: int, text: Callable[[int], bytes] = lambda i: b
 
 def with_data_sheet(target: Path, body: Iterable[bytes], *, dimension: str = "A1",
                     shared_strings: Optional[Iterable[bytes]] = None, source: Path = BOOK,
-                    sheet_name: str = "Data") -> Path:
+                    sheet_name: str = "Data", extra_parts: Optional[dict] = None) -> Path:
     """tokencost.xlsm plus a worksheet *sheet_name* (``xl/worksheets/sheet99.xml``) holding
     the ``<row>`` elements of *body*, and, when given, the shared-string part
-    ``xl/sharedStrings.xml`` streamed from *shared_strings* (the whole part's bytes)."""
+    ``xl/sharedStrings.xml`` streamed from *shared_strings* (the whole part's bytes) and
+    the entries of *extra_parts* (``{name: iterable of bytes}``, not in [Content_Types].xml
+    nor any relationship: parts a reader never opens, which the gate still reads)."""
     sheet_part, rid = "xl/worksheets/sheet99.xml", "rId999"
 
     def workbook(xml: bytes) -> bytes:
@@ -180,4 +177,6 @@ def with_data_sheet(target: Path, body: Iterable[bytes], *, dimension: str = "A1
         _stream(zout, sheet_part, _sheet_pieces(body, dimension))
         if shared_strings is not None:
             _stream(zout, "xl/sharedStrings.xml", shared_strings)
+        for name, pieces in (extra_parts or {}).items():
+            _stream(zout, name, pieces)
     return Path(target)

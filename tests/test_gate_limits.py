@@ -8,9 +8,7 @@ million cells take about a second to write.
 """
 from __future__ import annotations
 
-import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -267,3 +265,86 @@ def test_many_problems_in_one_column_are_summed_up(tmp_path, capsys):
         "Hardware!A20 to Hardware!A5008: 4,989 more problem(s) in column gpu of table Hardware, "
         "not listed one by one (the first 10 are above)"]
     assert err.startswith(f"{book}: 4999 problem(s) (")
+
+
+# ---------------------------------------------------------------------------------------------
+# the largest file the limits accept: the gate's memory and time
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def at_every_limit(tmp_path_factory) -> Path:
+    """tokencost.xlsm plus a sheet and parts that bring it exactly to every counted limit at
+    once: 1,000,000 cells (shared strings), 1,048,576 rows (the rest empty), 1,000,000
+    shared strings, 10,000,000 XML elements (the rest in a custom XML part), and one text
+    run of 4 MiB, the longest accepted."""
+    target = tmp_path_factory.mktemp("limits") / "at-every-limit.xlsm"
+    cells = safety.MAX_CELLS - book_cells()
+    full_rows, extra = divmod(cells, 10)
+    empty_rows = safety.MAX_ROWS - book_rows() - full_rows - 1
+    strings = safety.MAX_SHARED_STRINGS
+    book = _elements(BOOK)
+    # elements: the book, one <sheet>, two <Relationship>, two <Override>; the new sheet's
+    # worksheet, dimension, sheetData, rows and (c, v) per cell; sst and (si, t) per string;
+    # the custom part's root, its text element and the padding
+    fixed = book + 1 + 2 + 2 + 3 + (full_rows + 1 + empty_rows) + 2 * cells + 1 + 2 * strings + 2
+    padding = safety.MAX_XML_ELEMENTS - fixed
+    rng = random.Random(11)
+    # the longest run accepted: MAX_TOKEN_BYTES from one '>' to the next, "</long" included
+    text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz")
+                   for _ in range(safety.MAX_TOKEN_BYTES - len("</long")))
+
+    def body():
+        yield from L.data_sheet_rows(full_rows, 10, shared=True)
+        yield b'<row r="%d">' % (full_rows + 1) + b"".join(
+            b'<c r="%s%d" t="s"><v>%d</v></c>' % (L.column_letters(j + 1).encode(), full_rows + 1,
+                                                   full_rows * 10 + j) for j in range(extra)) + b"</row>"
+        for r in range(full_rows + 2, full_rows + 2 + empty_rows):
+            yield b'<row r="%d"/>' % r
+
+    def custom():
+        yield b"<data><long>" + text.encode() + b"</long>"
+        for i in range(padding):
+            yield b'<a v="%d"/>' % rng.getrandbits(20)
+        yield b"</data>"
+
+    return L.with_data_sheet(target, body(), dimension=f"A1:J{full_rows + 1}",
+                             shared_strings=L.shared_strings_pieces(strings),
+                             extra_parts={"customXml/item1.xml": custom()})
+
+
+def test_the_largest_accepted_file_is_gated_in_bounded_memory_and_time(at_every_limit):
+    """At every limit at once the gate accepts the file, with a peak of traced Python
+    memory under 24 MiB (the 4 MiB text run is buffered by expat; the rest is streamed) and
+    within a very wide time bound. Tracing every allocation makes the run about 6 times
+    slower (about 8 s untraced on an idle 2-core machine, 50 s traced under a load of 3);
+    the bound, 600 s, is there to catch a hang, not to time the gate."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        check_readable(at_every_limit)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 * 2**20, f"{peak / 2**20:.1f} MiB"
+    assert elapsed < 600, f"{elapsed:.0f} s"
+
+
+def test_the_largest_accepted_file_is_exactly_at_the_element_limit(at_every_limit):
+    """The gate counts every element of every part exactly: one element less refuses the
+    file the defaults accept (the other limits are shown exact, one over refused and
+    exactly at accepted, by their own tests above)."""
+    with pytest.raises(WorkbookError) as err:
+        check_readable(at_every_limit, max_xml_elements=safety.MAX_XML_ELEMENTS - 1)
+    assert f"the XML parts hold more than {safety.MAX_XML_ELEMENTS - 1:,} elements" in str(err.value)
+
+
+def test_physics_warnings_are_capped_too():
+    from tokencost.cli.check import LINES_PER_PROBLEM, _capped_physics
+    lines = [f"Models!C{r}: physics: above the decode bound" for r in range(8, 33)]
+    shown = _capped_physics(lines)
+    assert shown[:LINES_PER_PROBLEM] == lines[:LINES_PER_PROBLEM]
+    assert shown[LINES_PER_PROBLEM:] == [
+        "Models!C18 to Models!C32: 15 more physics warning(s), not listed one by one (the first "
+        "10 are above)"]
+    assert _capped_physics(lines[:LINES_PER_PROBLEM]) == lines[:LINES_PER_PROBLEM]
