@@ -389,3 +389,61 @@ def test_recalc_refuses_hostile_file_with_exit_2_and_one_line(build, phrase, tmp
     assert len(lines) == 1 and lines[0].startswith(f"tokencost recalc: error: {path}: ")
     assert phrase in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# LibreOffice sees only files the gate passed, whoever calls it
+# ---------------------------------------------------------------------------------------------
+
+def test_libreoffice_never_opens_a_file_the_gate_refuses(tmp_path):
+    """convert (the one place soffice starts), recalculated_values and recalc_in_place each
+    refuse a DOCTYPE hidden in a part not named .xml, in one line, before LibreOffice runs:
+    no output, no backup, the file unchanged."""
+    bomb = F.doctype_part(F.BOOK, tmp_path / "bin.xlsm", "xl/worksheets/sheet1.bin")
+    digest = sha(bomb)
+    out = tmp_path / "out"
+    calls = {
+        "convert to xlsx": lambda: libreoffice.convert(bomb, out),
+        "convert to pdf": lambda: libreoffice.convert(bomb, out, "pdf"),
+        "recalculated_values": lambda: libreoffice.recalculated_values(bomb, out),
+        "recalc_in_place": lambda: libreoffice.recalc_in_place(bomb),
+    }
+    for label, call in calls.items():
+        with pytest.raises(WorkbookError) as err:
+            call()
+        assert one_line(err).startswith(f"{bomb.resolve()}: part xl/worksheets/sheet1.bin "
+                                        "declares a DOCTYPE"), label
+    assert sha(bomb) == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin.xlsm"]
+
+
+def test_export_refuses_a_hostile_file_in_one_line(tmp_path, capsys):
+    bomb = F.doctype_part(F.BOOK, tmp_path / "bin.xlsm", "xl/worksheets/sheet1.bin")
+    code = main(["export", str(bomb), str(tmp_path / "out.xlsx"), "--pdf", str(tmp_path / "o.pdf")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.splitlines() == [
+        f"tokencost export: error: {bomb}: part xl/worksheets/sheet1.bin declares a DOCTYPE or "
+        "XML entities, which Excel never writes (an entity-expansion or external-entity "
+        "attack?); refused"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin.xlsm"]
+
+
+def test_recalculated_values_visits_only_the_cells_a_sparse_sheet_holds(tmp_path):
+    """A sheet with cells at A1, XFD1 and A1048576 has the used range A1:XFD1048576, as
+    LibreOffice writes it back; walking that range row by row (openpyxl's iter_rows) would
+    visit 17 billion cells. Run in a child process with a timeout, so the walk fails the
+    test instead of hanging it."""
+    import subprocess
+    import sys
+    import fixtures_limits as L
+    body = [b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>',
+            b'<row r="1048576"><c r="A1048576"><v>3</v></c></row>']
+    book = L.with_data_sheet(tmp_path / "sparse.xlsm", body, dimension="A1:XFD1048576")
+    probe = ("import json, sys; from tokencost.workbook.libreoffice import recalculated_values; "
+             "print(json.dumps(recalculated_values(sys.argv[1])['Data']))")
+    proc = subprocess.run([sys.executable, "-c", probe, str(book)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    assert json.loads(proc.stdout) == {"A1": 1, "XFD1": 2, "A1048576": 3}

@@ -3,6 +3,11 @@
 Every run uses a fresh, isolated user profile (so it neither reads nor
 changes the user's own LibreOffice settings) configured to recalculate every
 formula on load, instead of trusting the cached values in the file.
+
+LibreOffice never sees a file the gate has not passed: :func:`convert`, the one
+place soffice is started, runs :func:`tokencost.workbook.safety.check_readable`
+on its input first, so every conversion of a user's file (``recalc``,
+``export``, :func:`recalculated_values`) is gated whoever calls it.
 """
 from __future__ import annotations
 
@@ -40,10 +45,30 @@ def soffice_path() -> str:
 
 def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s: float = 180) -> Path:
     """Open *source* in LibreOffice (recalculating everything) and save it as
-    *target_format* (``xlsx``, ``pdf``, ``csv`` ...) in *out_dir*; return the new file."""
+    *target_format* (``xlsx``, ``pdf``, ``csv`` ...) in *out_dir*; return the new file.
+
+    Parameters
+    ----------
+    source : Path
+        The workbook; refused by :func:`~tokencost.workbook.safety.check_readable`
+        (:class:`~tokencost.errors.WorkbookError`) before LibreOffice starts.
+    out_dir : Path
+        Where the converted file is written (``<source stem>.<target_format>``).
+    target_format : str
+        LibreOffice's name of the format.
+    timeout_s : float
+        Longest run [s].
+
+    Raises
+    ------
+    LibreOfficeError
+        LibreOffice is missing, failed, or took longer than *timeout_s*.
+    """
+    from .safety import check_readable
     source, out_dir = Path(source).resolve(), Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_readable(source)
     exe = soffice_path()
+    out_dir.mkdir(parents=True, exist_ok=True)
     filters = {"xlsx": 'xlsx:Calc MS Excel 2007 XML', "pdf": "pdf:calc_pdf_Export"}
     with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
         user = Path(profile) / "user"
@@ -67,19 +92,35 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
 
 
 def recalculated_values(source: Path, work_dir: Optional[Path] = None) -> dict:
-    """``{sheet: {"B7": value}}`` for every cell after LibreOffice recalculates *source*."""
-    from openpyxl import load_workbook
+    """``{sheet: {"B7": value}}`` for every cell after LibreOffice recalculates *source*
+    (gated by :func:`convert`)."""
     with tempfile.TemporaryDirectory(prefix="tokencost-recalc-") as tmp:
-        out = convert(source, Path(work_dir or tmp))
-        wb = load_workbook(out, data_only=True, read_only=True)
+        return sheet_values(convert(source, Path(work_dir or tmp)))
+
+
+def sheet_values(xlsx: Path) -> dict:
+    """``{sheet: {"B7": value}}`` for every cell of *xlsx* that holds a value, as openpyxl's
+    read-only reader gives it (cached values). Only the cells in the file are visited: a
+    sheet whose ``<dimension>`` is A1:XFD1048576 but which holds two cells costs two cells,
+    not the 17 billion a row-by-row walk of the dimension (``iter_rows``) would."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import WorkSheetParser
+    wb = load_workbook(xlsx, data_only=True, read_only=True)
+    try:
         values = {}
         for ws in wb.worksheets:
             sheet = {}
-            for row in ws.iter_rows():
-                for cell in row:
-                    if cell.value is not None and hasattr(cell, "coordinate"):
-                        sheet[cell.coordinate] = cell.value
+            with ws._get_source() as src:
+                parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                                         date_formats=wb._date_formats,
+                                         timedelta_formats=wb._timedelta_formats)
+                for _row, cells in parser.parse():
+                    for cell in cells:
+                        if cell["value"] is not None:
+                            sheet[f"{get_column_letter(cell['column'])}{cell['row']}"] = cell["value"]
             values[ws.title] = sheet
+    finally:
         wb.close()
     return values
 
@@ -94,12 +135,18 @@ def recalc_in_place(book: Path, backup: bool = True) -> int:
     where the call is replaced (:mod:`tokencost.workbook.udf_native`); a call
     with no native form keeps its stored value. Written atomically with a
     ``.bak`` backup. Returns the number of formula cells.
+
+    *book* goes through :func:`~tokencost.workbook.safety.check_readable` first (and the
+    scratch copy LibreOffice opens goes through it again, in :func:`convert`); only
+    ``<v>`` values change, so no round-trip check is needed.
     """
     from .build import write_atomic
     from .cached import inject_cached_values, rewrite_formulas
     from .formula import is_error_value
+    from .safety import check_readable
     from .udf_native import LITERAL_DEFAULTS, native_formula, udf_calls
     book = Path(book)
+    check_readable(book)
     with tempfile.TemporaryDirectory(prefix="tokencost-native-") as tmp:
         native_copy = Path(tmp) / book.name
         shutil.copyfile(book, native_copy)
