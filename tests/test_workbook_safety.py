@@ -447,3 +447,154 @@ def test_recalculated_values_visits_only_the_cells_a_sparse_sheet_holds(tmp_path
     assert proc.returncode == 0, proc.stderr
     import json
     assert json.loads(proc.stdout) == {"A1": 1, "XFD1": 2, "A1048576": 3}
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGTERM and SIGINT: temporary files removed, LibreOffice killed, the workbook untouched
+# ---------------------------------------------------------------------------------------------
+
+def _processes() -> dict:
+    """``{pid: (parent pid, process group, command name, state)}`` from /proc."""
+    import os
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue   # gone meanwhile
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid, pgrp = stat[stat.rindex(")") + 2:].split()[:3]
+        out[int(entry)] = (int(ppid), int(pgrp), comm, state)
+    return out
+
+
+def _descendants(pid: int, procs: dict) -> set:
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, (ppid, *_rest) in procs.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def _wait_for_soffice_bin(child, timeout_s: float = 180):
+    """(pids of *child*'s descendants, their process groups) once soffice.bin runs among them."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert child.poll() is None, f"tokencost ended first: {child.communicate()}"
+        procs = _processes()
+        below = _descendants(child.pid, procs)
+        if any(procs[p][2] == "soffice.bin" for p in below if p in procs):
+            return below, {procs[p][1] for p in below if p in procs}
+        time.sleep(0.05)
+    raise AssertionError("soffice.bin did not start")
+
+
+def _running(pids: set, groups: set, own_group: int) -> list:
+    """Processes still running (zombies, which only wait to be reaped, do not count) that are
+    among *pids* or in one of *groups* (other than the test's own group)."""
+    return [(p, v) for p, v in _processes().items() if v[3] != "Z"
+            and (p in pids or (v[1] in groups and v[1] != own_group))]
+
+
+STOPPED = {"SIGTERM": (143, "stopped by SIGTERM; nothing half-done is left"),
+           "SIGINT": (130, "stopped by SIGINT (Ctrl-C); nothing half-done is left")}
+
+
+def _stop_while_libreoffice_runs(tmp_path, argv, signame, beside=()):
+    """Run ``tokencost *argv*`` (BOOK = a copy of tokencost.xlsm in *tmp_path*/work, TMPDIR =
+    *tmp_path*/tmp), send *signame* once soffice.bin runs, and check the aftermath."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    book = work / "BOOK.xlsm"
+    shutil.copyfile(F.BOOK, book)
+    digest = sha(book)
+    env = dict(os.environ, TMPDIR=str(tmp))
+    child = subprocess.Popen([sys.executable, "-m", "tokencost", *argv], cwd=work, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pids, groups = _wait_for_soffice_bin(child)
+        os.kill(child.pid, getattr(signal, signame))
+        started = time.monotonic()
+        out, err = child.communicate(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        if child.poll() is None:
+            child.kill()
+    code, message = STOPPED[signame]
+    command = argv[0]
+    assert child.returncode == code, (child.returncode, err)
+    assert err.splitlines()[-1] == f"tokencost {command}: {message}", err
+    assert "Traceback" not in err
+    assert took < 30, f"{took:.1f} s to stop"
+    deadline = time.monotonic() + 10   # SIGKILL is immediate; give the kernel a moment
+    while _running(pids, groups, os.getpgrp()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running(pids, groups, os.getpgrp()) == []
+    assert sorted(p.name for p in work.iterdir()) == sorted(["BOOK.xlsm", *beside])
+    assert list(tmp.iterdir()) == []
+    assert sha(book) == digest
+    return err
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_recalc_stopped_while_libreoffice_runs_leaves_nothing(signame, tmp_path, libreoffice):
+    err = _stop_while_libreoffice_runs(tmp_path, ["recalc", "BOOK.xlsm"], signame)
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_export_stopped_while_libreoffice_renders_the_pdf_leaves_nothing(signame, tmp_path,
+                                                                          libreoffice):
+    """The macro-free copy is written (atomically) before the PDF is rendered, so it is
+    there, complete; the PDF is not, nor any temporary file."""
+    _stop_while_libreoffice_runs(tmp_path, ["export", "BOOK.xlsm", "out.xlsx", "--pdf", "out.pdf"],
+                                 signame, beside=["out.xlsx"])
+    load_workbook(tmp_path / "work" / "out.xlsx")   # complete: it opens
+
+
+def test_sigterm_while_the_workbook_is_being_written_removes_the_temporary_file(tmp_path):
+    """scenario add writes through write_atomic: SIGTERM once its temporary file
+    ``.BOOK-xxxx.xlsm`` exists beside BOOK. The file is removed, BOOK is unchanged and no
+    backup is made (the write never happened)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import fixtures_limits as L
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    book = L.with_data_sheet(work / "BOOK.xlsm", L.data_sheet_rows(20_000, 10),
+                             dimension="A1:J20000")   # a save of a few seconds
+    digest = sha(book)
+    child = subprocess.Popen([sys.executable, "-m", "tokencost", "scenario", "add", "BOOK.xlsm",
+                              "--name", "cheap", "--set", "power_price_usd_per_kwh=0.05"],
+                             cwd=work, env=dict(os.environ, TMPDIR=str(tmp)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not any(p.name.startswith(".BOOK-") for p in work.iterdir()):
+            assert child.poll() is None, f"scenario add ended first: {child.communicate()}"
+            assert time.monotonic() < deadline, "no temporary file appeared"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 143, err
+    assert err.splitlines() == ["tokencost scenario: stopped by SIGTERM; nothing half-done is left"]
+    assert sorted(p.name for p in work.iterdir()) == ["BOOK.xlsm"]
+    assert list(tmp.iterdir()) == []
+    assert sha(book) == digest

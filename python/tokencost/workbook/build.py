@@ -606,15 +606,26 @@ def evaluator_for(state: BuildState) -> Evaluator:
 def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
     """Call ``save(tmp_path)``, then rename the temporary file over *target*.
 
-    An existing *target* is first copied to ``<target>.bak``. Returns the backup path.
+    An existing *target* is first copied to ``<target>.bak`` (through a temporary file
+    too, so a backup is never half written). Returns the backup path.
+
+    However the call ends (an exception in *save*, Ctrl-C, SIGTERM raised by the command
+    line), the temporary files are removed in ``finally`` and *target* is either the old
+    file or the new one, never a part of either. Creating a temporary file and naming it
+    is one step with SIGINT and SIGTERM held back (:func:`tokencost.workbook.interrupt.deferred`),
+    so no signal can leave a file the cleanup does not know.
     """
+    from .interrupt import deferred
     target = Path(target)
     if target.is_symlink():   # replace the file the link points to, not the link
         target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
+    tmp = bak_tmp = None
     try:
+        with deferred():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
+                                       dir=target.parent)
+            os.close(fd)
         save(tmp)
         # mkstemp makes the file private (0600); give it the mode of the file it replaces,
         # or the mode a new file gets under the user's umask (workbooks are meant to be shared)
@@ -627,12 +638,18 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
         bak = None
         if backup and target.exists():
             bak = target.with_name(target.name + ".bak")
-            shutil.copy2(target, bak)
+            with deferred():
+                fd, bak_tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".bak",
+                                               dir=target.parent)
+                os.close(fd)
+            shutil.copy2(target, bak_tmp)
+            os.replace(bak_tmp, bak)
         os.replace(tmp, target)
         return bak
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for leftover in (tmp, bak_tmp):
+            if leftover is not None and os.path.exists(leftover):
+                os.unlink(leftover)
 
 
 def save_with_cached_values(state: BuildState, path: str) -> int:

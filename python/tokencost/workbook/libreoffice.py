@@ -7,16 +7,23 @@ formula on load, instead of trusting the cached values in the file.
 LibreOffice never sees a file the gate has not passed: :func:`convert`, the one
 place soffice is started, runs :func:`tokencost.workbook.safety.check_readable`
 on its input first, so every conversion of a user's file (``recalc``,
-``export``, :func:`recalculated_values`) is gated whoever calls it.
+``export``, :func:`recalculated_values`) is gated whoever calls it. soffice runs
+in a session of its own (it execs ``oosplash``, which forks ``soffice.bin``);
+when a run ends early (a timeout, Ctrl-C, SIGTERM turned into
+:class:`~tokencost.workbook.interrupt.Terminated`) the whole process group is
+killed and the profile folder removed before the exception goes on.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Optional
+
+from . import interrupt
 
 INSTALL_HINT = ("LibreOffice is needed to recalculate workbooks: on Debian/Ubuntu run "
                 "`sudo apt-get install libreoffice-calc-nogui` (./dev test installs it when run as root)")
@@ -57,7 +64,7 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
     target_format : str
         LibreOffice's name of the format.
     timeout_s : float
-        Longest run [s].
+        Longest run [s]; LibreOffice and its children are then killed.
 
     Raises
     ------
@@ -70,25 +77,73 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
     exe = soffice_path()
     out_dir.mkdir(parents=True, exist_ok=True)
     filters = {"xlsx": 'xlsx:Calc MS Excel 2007 XML', "pdf": "pdf:calc_pdf_Export"}
-    with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
-        user = Path(profile) / "user"
-        user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
-        env = dict(os.environ, HOME=profile)
-        cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-               f"-env:UserInstallation={Path(profile).as_uri()}",
-               "--convert-to", filters.get(target_format, target_format),
-               "--outdir", str(out_dir), str(source)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise LibreOfficeError(f"LibreOffice took over {timeout_s:.0f} s on {source.name}") from None
     produced = out_dir / f"{source.stem}.{target_format}"
-    if proc.returncode != 0 or not produced.exists():
-        raise LibreOfficeError(f"LibreOffice could not convert {source.name}: "
-                               f"{(proc.stderr or proc.stdout).strip()[:500]}")
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
+            user = Path(profile) / "user"
+            user.mkdir()
+            (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+            scratch = Path(profile) / "tmp"   # LibreOffice's own temporary files: removed with it
+            scratch.mkdir()
+            env = dict(os.environ, HOME=profile, TMPDIR=str(scratch), TMP=str(scratch),
+                       TEMP=str(scratch))
+            cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                   f"-env:UserInstallation={Path(profile).as_uri()}",
+                   "--convert-to", filters.get(target_format, target_format),
+                   "--outdir", str(out_dir), str(source)]
+            returncode, output = _run(cmd, env, timeout_s, source.name)
+        finished = True
+    finally:
+        if not finished and produced.exists():   # half written by a LibreOffice killed midway
+            produced.unlink()
+    if returncode != 0 or not produced.exists():
+        raise LibreOfficeError(f"LibreOffice could not convert {source.name}: {output[:500]}")
     return produced
+
+
+def _run(cmd: list, env: dict, timeout_s: float, name: str) -> tuple:
+    """Run soffice in a session of its own; return (exit code, its stderr or stdout).
+    However the call ends, no process of that session's group is left running."""
+    proc = None
+    try:
+        if os.name == "posix":   # its own session: one process group holds soffice's children
+            own_group = dict(start_new_session=True, preexec_fn=interrupt.child_mask_cleared)
+        else:
+            own_group = dict(creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)
+        with interrupt.deferred():   # started and named in one step: no orphan if a signal comes
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, env=env, text=True, **own_group)
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise LibreOfficeError(f"LibreOffice took over {timeout_s:.0f} s on {name}") from None
+        return proc.returncode, (err or out or "").strip()
+    finally:
+        if proc is not None and proc.returncode is None:
+            kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL every process in *proc*'s process group (soffice, oosplash, soffice.bin;
+    on Windows ``taskkill /T``, the process tree), then reap *proc*. Called before *proc* is reaped, so its pid, which is the group's id,
+    cannot have been reused by another process."""
+    with interrupt.deferred():
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:   # Windows: the process and every process it started
+                subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)],
+                               capture_output=True, check=False)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:   # SIGKILL cannot be caught: only a hung kernel
+            pass
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def recalculated_values(source: Path, work_dir: Optional[Path] = None) -> dict:
