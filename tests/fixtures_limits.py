@@ -155,8 +155,8 @@ def with_data_sheet(target: Path, body: Iterable[bytes], *, dimension: str = "A1
     sheet_part, rid = "xl/worksheets/sheet99.xml", "rId999"
 
     def workbook(xml: bytes) -> bytes:
-        return xml.replace(b"</sheets>", f'<sheet name="{sheet_name}" sheetId="99" '
-                           f'r:id="{rid}"/></sheets>'.encode(), 1)
+        return xml.replace(b"</sheets>", f'<sheet xmlns:r="{REL}" name="{sheet_name}" '
+                           f'sheetId="99" r:id="{rid}"/></sheets>'.encode(), 1)
 
     def rels(xml: bytes) -> bytes:
         new = (f'<Relationship Id="{rid}" Type="{REL}/worksheet" Target="/{sheet_part}"/>'

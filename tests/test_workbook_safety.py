@@ -437,9 +437,11 @@ def test_recalculated_values_visits_only_the_cells_a_sparse_sheet_holds(tmp_path
     import subprocess
     import sys
     import fixtures_limits as L
+    base = tmp_path / "base.xlsx"
+    openpyxl.Workbook().save(base)   # a one-sheet workbook: LibreOffice converts it in seconds
     body = [b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>',
             b'<row r="1048576"><c r="A1048576"><v>3</v></c></row>']
-    book = L.with_data_sheet(tmp_path / "sparse.xlsm", body, dimension="A1:XFD1048576")
+    book = L.with_data_sheet(tmp_path / "sparse.xlsx", body, dimension="A1:XFD1048576", source=base)
     probe = ("import json, sys; from tokencost.workbook.libreoffice import recalculated_values; "
              "print(json.dumps(recalculated_values(sys.argv[1])['Data']))")
     proc = subprocess.run([sys.executable, "-c", probe, str(book)], capture_output=True, text=True,
@@ -575,8 +577,8 @@ def test_sigterm_while_the_workbook_is_being_written_removes_the_temporary_file(
     work, tmp = tmp_path / "work", tmp_path / "tmp"
     work.mkdir()
     tmp.mkdir()
-    book = L.with_data_sheet(work / "BOOK.xlsm", L.data_sheet_rows(20_000, 10),
-                             dimension="A1:J20000")   # a save of a few seconds
+    book = L.with_data_sheet(work / "BOOK.xlsm", L.data_sheet_rows(5_000, 10),
+                             dimension="A1:J5000")   # a save of a second or two
     digest = sha(book)
     child = subprocess.Popen([sys.executable, "-m", "tokencost", "scenario", "add", "BOOK.xlsm",
                               "--name", "cheap", "--set", "power_price_usd_per_kwh=0.05"],

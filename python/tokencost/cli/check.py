@@ -58,10 +58,22 @@ LINES_PER_PROBLEM = 10
 
 
 def blank_runs(book) -> list[tuple]:
-    """``(table name, TableRef, first row, last row)`` for each run of rows of an input table
-    that are blank in every input column (the reader skips them; the workbook's checks count
-    their blank required cells). The work is proportional to the rows that hold something,
-    not to the table's span (which may reach Excel's last row, 1,048,576)."""
+    """Each run of rows of an input table that are blank in every input column (the reader
+    skips them; the workbook's checks count their blank required cells).
+
+    The work is proportional to the rows that hold something, not to the table's span
+    (which may reach Excel's last row, 1,048,576).
+
+    Parameters
+    ----------
+    book : tokencost.workbook.read.BookTables
+        The workbook as read.
+
+    Returns
+    -------
+    list of tuple
+        ``(table name, TableRef, first sheet row, last sheet row)`` per run, in table order.
+    """
     from ..workbook.read import BOOK_TABLES
     out = []
     for name in BOOK_TABLES:
@@ -77,10 +89,22 @@ def blank_runs(book) -> list[tuple]:
 
 
 def blank_rows(book, runs=None) -> list[str]:
-    """``Prices!A10:E10: blank row inside table Prices ...`` for each run of
-    :func:`blank_runs` (``Hardware!A9:F1048576: rows 9 to 1048576 of table Hardware are
-    blank ...``), at most :data:`LINES_PER_PROBLEM` per table and one line for the runs
-    after those."""
+    """The lines ``check`` prints for the runs of :func:`blank_runs`.
+
+    Parameters
+    ----------
+    book : tokencost.workbook.read.BookTables
+        The workbook as read.
+    runs : list of tuple, optional
+        :func:`blank_runs` of *book* (computed when not given).
+
+    Returns
+    -------
+    list of str
+        ``Prices!A10:E10: blank row inside table Prices ...`` for one row,
+        ``Hardware!A9:F1048576: rows 9 to 1048576 of table Hardware are blank ...`` for a
+        run; at most :data:`LINES_PER_PROBLEM` per table and one line for the runs after.
+    """
     from ..workbook.read import column_letter, sheet_ref
     runs = blank_runs(book) if runs is None else runs
     by_table: dict = {}
@@ -112,9 +136,21 @@ def blank_rows(book, runs=None) -> list[str]:
 
 
 def capped(problems, key=lambda p: (p.table, p.column)) -> list[str]:
-    """The lines to print for *problems* (each ``str()`` is one line): at most
-    :data:`LINES_PER_PROBLEM` for each *key* (by default one column of one table), then
-    one line per key for the rest: where the first and last of them are and how many."""
+    """The lines to print for *problems*, at most :data:`LINES_PER_PROBLEM` per problem.
+
+    Parameters
+    ----------
+    problems : list of tokencost.inputs.Problem
+        In the order to print them (each ``str()`` is one line).
+    key : callable
+        What makes problems one problem: by default one column of one table.
+
+    Returns
+    -------
+    list of str
+        The first :data:`LINES_PER_PROBLEM` of each key, then one line per key for the
+        rest: where the first and last of them are and how many.
+    """
     shown, hidden = [], {}
     seen: dict = {}
     for p in problems:

@@ -126,8 +126,15 @@ def _run(cmd: list, env: dict, timeout_s: float, name: str) -> tuple:
 
 def kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL every process in *proc*'s process group (soffice, oosplash, soffice.bin;
-    on Windows ``taskkill /T``, the process tree), then reap *proc*. Called before *proc* is reaped, so its pid, which is the group's id,
-    cannot have been reused by another process."""
+    on Windows ``taskkill /T``, the process tree), then reap *proc*.
+
+    Parameters
+    ----------
+    proc : subprocess.Popen
+        A process started in a session of its own and not yet reaped, so its pid, which is
+        the group's id, cannot have been reused by another process. Waits at most 30 s [s]
+        for it to be reaped.
+    """
     with interrupt.deferred():
         try:
             if os.name == "posix":
@@ -154,10 +161,22 @@ def recalculated_values(source: Path, work_dir: Optional[Path] = None) -> dict:
 
 
 def sheet_values(xlsx: Path) -> dict:
-    """``{sheet: {"B7": value}}`` for every cell of *xlsx* that holds a value, as openpyxl's
-    read-only reader gives it (cached values). Only the cells in the file are visited: a
-    sheet whose ``<dimension>`` is A1:XFD1048576 but which holds two cells costs two cells,
-    not the 17 billion a row-by-row walk of the dimension (``iter_rows``) would."""
+    """Every cell of *xlsx* that holds a value, as openpyxl's read-only reader gives it.
+
+    Only the cells in the file are visited: a sheet whose ``<dimension>`` is A1:XFD1048576
+    but which holds two cells costs two cells, not the 17 billion a row-by-row walk of the
+    dimension (``iter_rows``) would.
+
+    Parameters
+    ----------
+    xlsx : Path
+        A workbook LibreOffice wrote (cached values are read).
+
+    Returns
+    -------
+    dict
+        ``{sheet name: {"B7": value}}``; empty cells are left out.
+    """
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import WorkSheetParser

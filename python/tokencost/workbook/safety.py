@@ -4,7 +4,7 @@ Three entry points; each raises :class:`tokencost.errors.WorkbookError` with
 one line that names the file and says what is wrong (the CLI prints it and
 exits 2):
 
-``check_readable(path, *, max_bytes=..., max_uncompressed_bytes=..., max_ratio=..., max_entries=...)``
+``check_readable(path, *, max_bytes=..., max_uncompressed_bytes=..., max_ratio=..., max_entries=..., max_cells=..., max_rows=..., max_shared_strings=..., max_xml_elements=...)``
     Call before anything opens a user's workbook (openpyxl, pandas,
     LibreOffice). Refuses, without decompressing anything large into memory:
     a missing file or directory, a file over *max_bytes*, a file that is not a
@@ -238,7 +238,18 @@ def _check_directory(path, zf: zipfile.ZipFile, max_total, max_ratio, max_entrie
 def part_key(name: str) -> str:
     """The part a zip entry name stands for, as readers other than Python's zipfile resolve
     it: backslashes as '/', no leading '/', and case ignored (ECMA-376 Part 2 compares part
-    names case-insensitively). Two entries with one key are the same part to some reader."""
+    names case-insensitively).
+
+    Parameters
+    ----------
+    name : str
+        A zip entry's name.
+
+    Returns
+    -------
+    str
+        The same for every name some reader takes for the same part.
+    """
     return name.replace("\\", "/").lstrip("/").lower()
 
 
