@@ -375,7 +375,7 @@ def test_interrupted_command_prints_one_line(tmp_path, capsys, monkeypatch):
     code = main(["build", "--output", str(target)])
     err = capsys.readouterr().err
     assert code == 130
-    assert err == "tokencost build: interrupted; any file being written was left as it was\n"
+    assert err == "tokencost build: stopped by SIGINT (Ctrl-C); nothing half-done is left\n"
     assert target.read_bytes() == b"the analyst's file"
     assert leftovers(tmp_path, {"out.xlsm"}) == []
 

@@ -734,26 +734,32 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
     """Call ``save(tmp_path)``, then rename the temporary file over *target*.
 
     The temporary file is made in *target*'s folder (so the rename is atomic); an
-    existing *target* is first copied to ``<target>.bak`` (through a temporary
-    file of its own, renamed into place). Returns the backup path.
+    existing *target* is first copied to ``<target>.bak`` (through a temporary file
+    of its own, renamed into place, so a backup is never half written). Returns the
+    backup path.
 
-    Nothing is left behind when anything fails or is interrupted (Ctrl-C) before
-    the rename: *target* keeps its content, no temporary file remains, the old
-    ``.bak`` is untouched. A target that cannot be written (a folder, a read-only
-    file, a folder that cannot be created or written) raises :class:`OutputError`,
-    one line naming the file, before anything is written.
+    However the call ends (an exception in *save*, Ctrl-C, SIGTERM raised by the
+    command line), the temporary files are removed in ``finally`` and *target* is
+    either the old file or the new one, never a part of either; the old ``.bak`` is
+    untouched. Creating a temporary file and naming it is one step with SIGINT and
+    SIGTERM held back (:func:`tokencost.workbook.interrupt.deferred`), so no signal
+    can leave a file the cleanup does not know. A target that cannot be written (a
+    folder, a read-only file, a folder that cannot be created or written) raises
+    :class:`OutputError`, one line naming the file, before anything is written.
     """
+    from .interrupt import deferred
     target = check_writable(target)
+    tmp = tmp_bak = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
-                                   dir=target.parent)
-    except OSError as err:
-        raise OutputError(f"{target}: cannot write in {target.parent}: "
-                          f"{err.strerror or err}") from None
-    os.close(fd)
-    tmp_bak = None
-    try:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with deferred():
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
+                                           dir=target.parent)
+                os.close(fd)
+        except OSError as err:
+            raise OutputError(f"{target}: cannot write in {target.parent}: "
+                              f"{err.strerror or err}") from None
         save(tmp)
         # mkstemp makes the file private (0600); give it the mode of the file it replaces,
         # or the mode a new file gets under the user's umask (workbooks are meant to be shared)
@@ -769,9 +775,10 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
             if bak.is_dir():
                 raise OutputError(f"{bak}: is a folder, so {target.name} cannot be backed up; "
                                   "move it away or use --no-backup")
-            fd, tmp_bak = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".bak",
-                                           dir=target.parent)
-            os.close(fd)
+            with deferred():
+                fd, tmp_bak = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".bak",
+                                               dir=target.parent)
+                os.close(fd)
             shutil.copy2(target, tmp_bak)
             os.replace(tmp_bak, bak)   # the backup is whole before the target changes
             tmp_bak = None

@@ -34,6 +34,7 @@ replaces the tabs; a book with neither uses the shipped ``data/variants.csv``.
 """
 from __future__ import annotations
 
+import gc
 import math
 import posixpath
 import re
@@ -162,6 +163,8 @@ def read_book(path) -> BookTables:
     from .safety import check_readable
     path = Path(path)
     check_readable(path)
+    collecting = gc.isenabled()
+    gc.disable()   # the parse makes millions of objects and no cycles: collections only cost time
     try:
         with zipfile.ZipFile(path) as zf:
             return _read(zf, path)
@@ -173,6 +176,9 @@ def read_book(path) -> BookTables:
         raise WorkbookError(f"{path}: not a readable workbook: {type(err).__name__}: {err}") from None
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def sheet_names(path) -> list[str]:
@@ -689,7 +695,11 @@ def _table_frame(name: str, table: TableRef, cells: dict, path: Path):
     spec_cols = [table.min_col + headers.index(c) for c in spec.column_names if c in columns]
 
     rows, records, problems = [], [], []
-    for r in range(table.first_data_row, table.last_data_row + 1):
+    # only rows with a cell: a table may span to Excel's last row, 1,048,576, mostly blank
+    in_spec = set(spec_cols)
+    filled = sorted({r for r, c in cells if c in in_spec
+                     and table.first_data_row <= r <= table.last_data_row})
+    for r in filled:
         if all(_is_blank(cells.get((r, c))) for c in spec_cols):
             continue
         rows.append(r)
