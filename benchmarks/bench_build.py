@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tokencost.datasets import load_defaults
+from tokencost.inputs.datasets import load_defaults
 from tokencost.workbook.build import build, build_workbook, template_path
 from tokencost.workbook.spec import load_template
 

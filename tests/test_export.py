@@ -22,11 +22,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
-from tokencost import udfs
+from tokencost.excel import udfs
 from tokencost.cli import main
-from tokencost.datasets import load_defaults
+from tokencost.inputs.datasets import load_defaults
 from tokencost.errors import WorkbookError
-from tokencost.model import evaluate
+from tokencost.analysis.model import evaluate
 from tokencost.workbook.build import REPO_ROOT
 from tokencost.workbook.cached import inject_cached_values
 from tokencost.workbook.export import (DEFAULTS_SHEET, classify_formula, export, format_number,

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencost.reference_tables import read_catalog
+from tokencost.inputs.reference_tables import read_catalog
 from tokencost.cli import main
 from tokencost.core import fleet as cf
-from tokencost.datasets import DATA_DIR
-from tokencost.deployment import fleet, power_budget, profile_point, rent_vs_own, token_mix
+from tokencost.inputs.datasets import DATA_DIR
+from tokencost.analysis.deployment import fleet, power_budget, profile_point, rent_vs_own, token_mix
 from tokencost.errors import InputError
 
 REL = 1e-12

@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tokencost.cli import main
-from tokencost.datasets import DATA_DIR
+from tokencost.inputs.datasets import DATA_DIR
 from tokencost.render import frame_to_csv, frame_to_markdown, render_sections
 
 ROOT = Path(__file__).resolve().parents[1]

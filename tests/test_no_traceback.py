@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tokencost import cli
-from tokencost.datasets import DATA_DIR
+from tokencost.inputs.datasets import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "tokencost.xlsm"

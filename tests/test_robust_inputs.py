@@ -1,7 +1,7 @@
 """Every input path refuses what it cannot compute, in one line naming where.
 
-The rules live in one place each (tokencost.schema's column specs, tokencost.inputs'
-number_problem, tokencost.model's result check, tokencost.csvfile, write_atomic);
+The rules live in one place each (tokencost.inputs.schema's column specs, tokencost.inputs.validate'
+number_problem, tokencost.analysis.model's result check, tokencost.inputs.csvfile, write_atomic);
 these tests reach them through every entry point: ``--set``, a CSV data folder, a
 workbook cell, an Excel function argument, a command option.
 
@@ -26,10 +26,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tokencost import udfs
+from tokencost.excel import udfs
 from tokencost.cli import main
-from tokencost.datasets import DATA_DIR, load_defaults
-from tokencost.udf_support import xlwings_call
+from tokencost.inputs.datasets import DATA_DIR, load_defaults
+from tokencost.excel.arguments import xlwings_call
 from tokencost.workbook.build import write_atomic
 
 from workbook_helpers import set_table_value

@@ -16,15 +16,15 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from tokencost.cli import main
-from tokencost.datasets import load_defaults
+from tokencost.inputs.datasets import load_defaults
 from tokencost.errors import InputError, WorkbookError
-from tokencost.model import evaluate
+from tokencost.analysis.model import evaluate
 from tokencost.workbook.formula import functions_used, tokenize
 from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
 from tokencost.workbook.udf_native import udf_names
-from tokencost.schema import overridable_inputs
+from tokencost.inputs.schema import overridable_inputs
 from tokencost.workbook import read as reader
-from tokencost.workbook.scenario import (BOUNDS, TAB_FILE, _main_template, add_scenario,
+from tokencost.workbook.edit.scenarios import (BOUNDS, TAB_FILE, _main_template, add_scenario,
                                          list_scenarios, name_problem, prototype_layout,
                                          remove_scenario)
 

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tokencost.datasets import load_defaults, read_raw_tables
-from tokencost.inputs import prepare
-from tokencost.model import evaluate
+from tokencost.inputs.datasets import load_defaults, read_raw_tables
+from tokencost.inputs.validate import prepare
+from tokencost.analysis.model import evaluate
 from tokencost.workbook.build import build
 from tokencost.workbook.formula import functions_used
 from tokencost.workbook.udf_native import udf_names

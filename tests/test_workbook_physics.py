@@ -1,6 +1,6 @@
 """The physics check in the workbook (templates/parts/physics.toml): reference tables, the
 native-formula memory fit / decode bound / cost floor per model profile, the warnings on the
-Checks sheet and the frontier, against tokencost.physics_checks and LibreOffice.
+Checks sheet and the frontier, against tokencost.analysis.physics_checks and LibreOffice.
 
 Tolerance: rel 1e-9 (``close`` from workbook_helpers) for every number.
 """
@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tokencost import catalog as cat
+from tokencost.inputs import catalog as cat
 from tokencost.core import physics as ph
-from tokencost.datasets import load_defaults, read_raw_tables
-from tokencost.inputs import prepare
-from tokencost.model import evaluate
-from tokencost.physics_checks import deployment_bounds, frontier, physics_flags
+from tokencost.inputs.datasets import load_defaults, read_raw_tables
+from tokencost.inputs.validate import prepare
+from tokencost.analysis.model import evaluate
+from tokencost.analysis.physics_checks import deployment_bounds, frontier, physics_flags
 from tokencost.workbook.build import TEMPLATES_DIR, build, template_path
 from tokencost.workbook.formula import Evaluator
 from tokencost.workbook.libreoffice import recalculated_values
-from tokencost.workbook.reference_blocks import precisions_frame
+from tokencost.workbook.build.reference_blocks import precisions_frame
 from tokencost.workbook.spec import load_template
 
 from workbook_helpers import cached_values, close, formula_cells

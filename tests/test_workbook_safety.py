@@ -16,7 +16,7 @@ import fixtures_safety as F
 from tokencost.cli import main
 from tokencost.errors import WorkbookError
 from tokencost.workbook import libreoffice
-from tokencost.workbook.safety import (check_in_place, check_readable, inventory,
+from tokencost.workbook.edit.safety import (check_in_place, check_readable, inventory,
                                        rewrite_in_place)
 
 

@@ -150,8 +150,8 @@ def number_options(args) -> list[tuple[str, str, float]]:
 
 def non_finite_message(args, err: NonFiniteResult) -> str:
     """One line for a result that is not a finite number: the most extreme number of
-    the command line (see :func:`tokencost.model.extreme`) is named."""
-    from ..model import not_finite_problem
+    the command line (see :func:`tokencost.analysis.model.extreme`) is named."""
+    from ..analysis.model import not_finite_problem
     problem = not_finite_problem(number_options(args), err.result, "the output")
     return str(problem) if problem.where != "the output" else (
         f"{err}; an input is too large or too small for a finite result")

@@ -51,9 +51,9 @@ def register(sub):
 
 def default_gpu_hour_usd(gpu: str):
     """$/GPU-hour of *gpu* from the shipped inputs, or None when it has no cost row."""
-    from ..catalog import normalize_gpu_name
-    from ..datasets import load_defaults
-    from ..model import gpu_costs
+    from ..inputs.catalog import normalize_gpu_name
+    from ..inputs.datasets import load_defaults
+    from ..analysis.model import gpu_costs
     costs = gpu_costs(load_defaults())
     key = normalize_gpu_name(gpu)
     for name, value in zip(costs["gpu"], costs["gpu_hour_usd"]):
@@ -63,7 +63,7 @@ def default_gpu_hour_usd(gpu: str):
 
 
 def run(args) -> int:
-    from ..physics_checks import bound, frontier
+    from ..analysis.physics_checks import bound, frontier
     from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json, wrap_text
     from . import UserFacingError
 

@@ -26,7 +26,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..datasets import load_defaults
+    from ..inputs.datasets import load_defaults
     from ..workbook.build import (TemplateError, build, list_templates, required_xlwings,
                                   template_path)
     from ..workbook.spec import load_template
@@ -49,7 +49,7 @@ def run(args) -> int:
         check_writable(output)
     inputs = load_defaults(args.data)
     from ..errors import InputError
-    from ..inputs import formula_text_problems
+    from ..inputs.validate import formula_text_problems
     formulas = formula_text_problems(inputs)
     if formulas:   # the builder writes text as it is: "=..." would be a formula in the book
         more = f" (and {len(formulas) - 1} more)" if len(formulas) > 1 else ""

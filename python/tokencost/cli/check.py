@@ -37,7 +37,7 @@ def register(sub):
 
 def physics_warnings(inputs, locate) -> list[str]:
     """``Models!C9: physics: ...`` for every model profile the physics check flags."""
-    from ..physics_checks import physics_flags
+    from ..analysis.physics_checks import physics_flags
     flags = physics_flags(inputs)
     return [f"{locate('Models', i, 'tokens_per_s')}: physics: {reason}"
             for i, (ok, reason) in enumerate(zip(flags["ok"], flags["reason"])) if not ok]
@@ -142,7 +142,7 @@ def capped(problems, key=lambda p: (p.table, p.column)) -> list[str]:
 
     Parameters
     ----------
-    problems : list of tokencost.inputs.Problem
+    problems : list of tokencost.inputs.validate.Problem
         In the order to print them (each ``str()`` is one line).
     key : callable
         What makes problems one problem: by default one column of one table.
@@ -201,9 +201,9 @@ def own_master_check(path) -> list[str]:
 
 
 def run(args) -> int:
-    from ..inputs import prepare
+    from ..inputs.validate import prepare
     from ..workbook.read import BOOK_TABLES, check_book, read_book
-    from ..model import result_problems
+    from ..analysis.model import result_problems
     book = read_book(args.book)
     found, runs = check_book(book), blank_runs(book)
     problems = [str(p) for p in found] + [f"{r[0]}:{r[2]}" for r in runs]   # each counts

@@ -26,6 +26,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..report import render_report
+    from ..analysis.report import render_report
     sys.stdout.write(render_report(load_inputs(args), args.format))
     return 0

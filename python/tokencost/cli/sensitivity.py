@@ -87,9 +87,9 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..reference_tables import read_catalog
+    from ..inputs.reference_tables import read_catalog
     from ..render import render_sections, to_json
-    from .. import sensitivity as sens
+    from ..analysis import sensitivity as sens
     from . import UserFacingError
 
     inputs = load_inputs(args)

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..errors import WorkbookError
-from ..udf_support import EXCEL_ERRORS
-from .formula import is_error_value  # noqa: F401  (part of this module's interface)
-from .numbers import format_number  # noqa: F401  (part of this module's interface)
+from ..excel.arguments import EXCEL_ERRORS
+from .formula import is_error_value
+from .numbers import format_number
 from .udf_native import native_formula, udf_calls
 
 #: sheets that only exist for the xlwings add-in (settings), dropped by the export
@@ -135,7 +135,7 @@ def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]
     formula that is one call whose arguments are numbers, text, blanks or single
     cells. *value_of(sheet, "B7")* returns ``(known, value)``. Returns ``(True, value)``,
     or ``(False, None)`` when the call is not that simple or gives an array."""
-    from .. import udfs
+    from ..excel import udfs
     calls = udf_calls(formula)
     if not calls or not calls[0].whole or calls[0].foreign:
         return False, None
@@ -595,7 +595,7 @@ def table_markdown(table: OutputTable) -> str:
     numeric = [any(isinstance(r[j], (int, float)) and not isinstance(r[j], bool) for r in table.rows)
                for j in range(len(table.headers))]
 
-    from ..render import markdown_text as esc   # formula-safe, | escaped, one line
+    from ..render import markdown_text as esc
 
     def show(v, j, i):
         if v is None:
@@ -702,7 +702,7 @@ def _check_targets(book: Path, xlsx, pdf, csv_dir, markdown) -> None:
         raise WorkbookError(f"--pdf {pdf}: name the file *.pdf")
     if csv_dir is not None and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
         raise WorkbookError(f"--csv {csv_dir}: not a folder")
-    from .build import check_writable   # before the conversion, not after it
+    from .build import check_writable
     for target in (xlsx, pdf, markdown):
         if target is not None and str(target) != "-":
             check_writable(Path(target))
@@ -711,7 +711,7 @@ def _check_targets(book: Path, xlsx, pdf, csv_dir, markdown) -> None:
 
 
 def _check_book(book: Path) -> None:
-    from . import safety
+    from .edit import safety
     safety.check_readable(book)
     # the export is a rewrite through openpyxl: refuse what it would drop (VBA aside)
     report = safety.check_in_place(book, raise_on_loss=False)

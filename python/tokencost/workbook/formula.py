@@ -44,7 +44,7 @@ _LO_ERROR = re.compile(r"^Err:\d{3}$")     # LibreOffice's own error codes (Err:
 def is_error_value(value) -> bool:
     """Whether a cached value is a spreadsheet error (``#NAME?``, ``#N/A``, ...,
     LibreOffice's ``Err:502``): what a cell shows when it could not compute."""
-    from ..udf_support import EXCEL_ERRORS
+    from ..excel.arguments import EXCEL_ERRORS
     if isinstance(value, XLError):
         return True
     return isinstance(value, str) and (value in EXCEL_ERRORS or bool(_LO_ERROR.match(value)))

@@ -5,7 +5,7 @@ changes the user's own LibreOffice settings) configured to recalculate every
 formula on load, instead of trusting the cached values in the file.
 
 LibreOffice never sees a file the gate has not passed: :func:`convert`, the one
-place soffice is started, runs :func:`tokencost.workbook.safety.check_readable`
+place soffice is started, runs :func:`tokencost.workbook.edit.safety.check_readable`
 on its input first, so every conversion of a user's file (``recalc``,
 ``export``, :func:`recalculated_values`) is gated whoever calls it. soffice runs
 in a session of its own (it execs ``oosplash``, which forks ``soffice.bin``);
@@ -57,7 +57,7 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
     Parameters
     ----------
     source : Path
-        The workbook; refused by :func:`~tokencost.workbook.safety.check_readable`
+        The workbook; refused by :func:`~tokencost.workbook.edit.safety.check_readable`
         (:class:`~tokencost.errors.WorkbookError`) before LibreOffice starts.
     out_dir : Path
         Where the converted file is written (``<source stem>.<target_format>``).
@@ -71,7 +71,7 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
     LibreOfficeError
         LibreOffice is missing, failed, or took longer than *timeout_s*.
     """
-    from .safety import check_readable
+    from .edit.safety import check_readable
     source, out_dir = Path(source).resolve(), Path(out_dir).resolve()
     check_readable(source)
     exe = soffice_path()
@@ -210,14 +210,14 @@ def recalc_in_place(book: Path, backup: bool = True) -> int:
     with no native form keeps its stored value. Written atomically with a
     ``.bak`` backup. Returns the number of formula cells.
 
-    *book* goes through :func:`~tokencost.workbook.safety.check_readable` first (and the
+    *book* goes through :func:`~tokencost.workbook.edit.safety.check_readable` first (and the
     scratch copy LibreOffice opens goes through it again, in :func:`convert`); only
     ``<v>`` values change, so no round-trip check is needed.
     """
     from .build import write_atomic
     from .cached import inject_cached_values, rewrite_formulas
     from .formula import is_error_value
-    from .safety import check_readable
+    from .edit.safety import check_readable
     from .udf_native import LITERAL_DEFAULTS, native_formula, udf_calls
     book = Path(book)
     check_readable(book)

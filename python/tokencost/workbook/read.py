@@ -1,7 +1,7 @@
 """Read the input tables of an analyst-edited workbook (``tokencost report BOOK``, ``check BOOK``).
 
 Tables are found by *name* (the Excel Tables ``Hardware``, ``CostComponents``,
-``Models``, ``Prices``, ``Subscriptions``; see :data:`tokencost.schema.TABLES`),
+``Models``, ``Prices``, ``Subscriptions``; see :data:`tokencost.inputs.schema.TABLES`),
 never by cell position: a table may sit anywhere on any sheet, its columns may
 be reordered, an analyst may add columns of their own (kept, ignored by the
 model), and rows typed under a table (Excel grows the table's ``ref``) are
@@ -52,8 +52,8 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from ..errors import InputError, WorkbookError
-from ..inputs import Inputs, Locator, Problem, check_tables, prepare
-from ..schema import TABLES, TABLES_BY_NAME, VARIANTS, overridable_inputs
+from ..inputs.validate import Inputs, Locator, Problem, check_tables, prepare
+from ..inputs.schema import TABLES, TABLES_BY_NAME, VARIANTS, overridable_inputs
 
 #: the input tables a workbook must hold (Variants is optional: see the module docstring)
 BOOK_TABLES = tuple(spec.name for spec in TABLES if spec is not VARIANTS)
@@ -120,7 +120,7 @@ class BookTables:
     without a cached value as :data:`NO_CACHED_VALUE`; each is reported in
     ``problems``, so use :func:`check_book` or :func:`read_inputs`, which never
     let them through. ``locate`` maps (table, data row, column) to the cell
-    address, for :func:`tokencost.inputs.check_tables` and ``prepare``;
+    address, for :func:`tokencost.inputs.validate.check_tables` and ``prepare``;
     ``sheet_rows[table][i]`` is the sheet row of data row *i* and
     ``columns[table][name]`` the sheet column (1-based) of a canonical column.
     """
@@ -160,7 +160,7 @@ def read_book(path) -> BookTables:
     Raises :class:`WorkbookError` for a file that is not a readable workbook;
     missing tables and bad cells are returned in ``missing`` / ``problems``.
     """
-    from .safety import check_readable
+    from .edit.safety import check_readable
     path = Path(path)
     check_readable(path)
     collecting = gc.isenabled()
@@ -184,7 +184,7 @@ def read_book(path) -> BookTables:
 def sheet_names(path) -> list[str]:
     """The sheet names of the workbook at *path*, in order, from its workbook part alone
     (fast: no sheet is read). Raises :class:`WorkbookError` for a file that is not one."""
-    from .safety import check_readable
+    from .edit.safety import check_readable
     path = Path(path)
     check_readable(path)
     try:
@@ -382,7 +382,7 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
             raw["Variants"] = frame
             problems.extend(tab_problems)
         else:
-            from ..datasets import csv_locator, read_raw_tables
+            from ..inputs.datasets import csv_locator, read_raw_tables
             shipped = read_raw_tables()
             raw["Variants"] = shipped["Variants"]
             csv_locate = csv_locator(None, shipped)

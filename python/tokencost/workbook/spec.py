@@ -5,7 +5,7 @@ lists sheets; a sheet holds blocks placed one under another:
 
 ``text``         lines of text (a Cover page)
 ``input_table``  an Excel Table of one input kind; columns, units and data
-                 validation come from :mod:`tokencost.schema`, rows from the dataset
+                 validation come from :mod:`tokencost.inputs.schema`, rows from the dataset
 ``slots``        a calculation or output block: ``capacity`` rows, one formula
                  per column written once and copied down (placeholders below)
 ``grid``         explicit rows of cells: text, numbers, formulas, named inputs
@@ -13,7 +13,7 @@ lists sheets; a sheet holds blocks placed one under another:
                  a check row with ``severity = "warning"`` is listed after the
                  errors and counted apart, not in the master check
 ``reference_table``  a package data file (``data_file``) as an Excel Table of
-                 input cells (:mod:`tokencost.workbook.reference_blocks`)
+                 input cells (:mod:`tokencost.workbook.build.reference_blocks`)
 
 Placeholders in formulas
 ------------------------

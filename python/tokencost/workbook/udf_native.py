@@ -65,7 +65,7 @@ def native_templates(path: Path = FUNCTIONS_PART) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _specs() -> dict:
-    from ..udfs import UDF_SPECS
+    from ..excel.udfs import UDF_SPECS
     return {spec.name: spec for spec in UDF_SPECS}
 
 

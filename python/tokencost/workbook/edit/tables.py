@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.cell_range import CellRange
 
-from ..errors import WorkbookError
+from ...errors import WorkbookError
 
 
 def find_table(wb, name: str):
@@ -33,7 +33,7 @@ def append_rows(wb, table_name: str, rows: Sequence[Mapping[str, object]]) -> se
     columns a row leaves out stay blank) to Excel Table *table_name*.
 
     Returns the ``(sheet, row, column)`` keys of the cells written (for
-    :func:`tokencost.workbook.refresh.values_after_edit`).
+    :func:`tokencost.workbook.edit.refresh.values_after_edit`).
     """
     ws, table = find_table(wb, table_name)
     c1, r1, c2, r2 = range_boundaries(table.ref)

@@ -14,9 +14,9 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from . import catalog as cat
-from .core import physics as ph
-from .errors import InputError
+from ..inputs import catalog as cat
+from ..core import physics as ph
+from ..errors import InputError
 
 BYTES_PER_GB = 1e9
 
@@ -361,7 +361,7 @@ def physics_flags(inputs, assumptions: Optional[dict] = None,
 
     Parameters
     ----------
-    inputs : tokencost.inputs.Inputs
+    inputs : tokencost.inputs.validate.Inputs
         Validated inputs (the Models and Hardware tables are used).
     assumptions : dict, optional
         Overrides of data/physics_assumptions.csv.
@@ -549,7 +549,7 @@ def bound(gpu: str, architecture: str, gpus: float = 1.0, batch_size: Optional[f
     if gpu_hour_usd is not None and not gpu_hour_usd >= 0:
         raise InputError("gpu_hour_usd", f"gpu_hour_usd must be >= 0, got {gpu_hour_usd}")
     # then the rules every reader applies to these inputs: whole numbers, limits
-    from .schema import ARGUMENTS, MODELS
+    from ..inputs.schema import ARGUMENTS, MODELS
     for label, value, col in (("gpus", gpus, MODELS.column("gpus")),
                               ("batch", batch_size, MODELS.column("batch_size")),
                               ("context", context_tokens, ARGUMENTS["context_tokens"])):

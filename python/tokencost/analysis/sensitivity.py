@@ -1,16 +1,16 @@
 """Sensitivity of cost per MTok: tornado, 2-D grid and Monte Carlo.
 
 Orchestration over the whole cost model of one model profile (GPU monthly
-build-up -> $/GPU-hour -> $/MTok, :func:`tokencost.deployment.cost_usd_per_mtok_of`).
+build-up -> $/GPU-hour -> $/MTok, :func:`tokencost.analysis.deployment.cost_usd_per_mtok_of`).
 Every analysis evaluates all its points as arrays in one call of the core:
 the tornado's 2k points, the grid's rows x columns, and the Monte Carlo's
 draws (in a few large chunks, so a progress bar can advance), never one point
 at a time in Python.
 
-The operating point comes from :class:`~tokencost.inputs.Inputs` (the
+The operating point comes from :class:`~tokencost.inputs.validate.Inputs` (the
 shipped CSV data today; a workbook reader will hand in its own Inputs). The
 ranges and distributions are tables (``sensitivity_ranges.csv``,
-``distributions.csv``), read by :mod:`tokencost.reference_tables`.
+``distributions.csv``), read by :mod:`tokencost.inputs.reference_tables`.
 
 References
 ----------
@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from .deployment import PROFILE_INPUTS, cost_usd_per_mtok_of, profile_point
-from .errors import InputError
-from .inputs import Inputs
-from .schema import overridable_inputs
+from ..errors import InputError
+from ..inputs.validate import Inputs
+from ..inputs.schema import overridable_inputs
 
 #: inputs a tornado moves by default (hours_per_month is a calendar fact, not a driver)
 TORNADO_INPUTS = tuple(n for n in PROFILE_INPUTS if n != "hours_per_month")

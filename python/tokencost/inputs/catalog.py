@@ -18,9 +18,9 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"   # the package data folder
 GPU_CATALOG_FILE = "gpu_catalog.csv"
 ARCHITECTURES_FILE = "model_architectures.csv"
 ASSUMPTIONS_FILE = "physics_assumptions.csv"

@@ -1,12 +1,12 @@
 """Append imported list prices to a workbook's Prices table, safely.
 
-The rows come from :func:`tokencost.pricecatalog.import_file` (a LiteLLM-format
+The rows come from :func:`tokencost.inputs.pricecatalog.import_file` (a LiteLLM-format
 catalog). Each becomes a Prices row (provider, model, output price, the
 model profile it is compared against, source); models already in the table
 are left alone and reported. The write goes through
-:func:`tokencost.workbook.safety.rewrite_in_place` (refuses to lose parts,
+:func:`tokencost.workbook.edit.safety.rewrite_in_place` (refuses to lose parts,
 atomic, ``.bak``), and every formula gets its cached value back through
-:mod:`tokencost.workbook.refresh` (only the cells that depend on the new rows
+:mod:`tokencost.workbook.edit.refresh` (only the cells that depend on the new rows
 are recomputed).
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Optional
 
 import pandas as pd
 
-from ..errors import InputError, WorkbookError
-from ..schema import name_key
+from ...errors import InputError, WorkbookError
+from ...inputs.schema import name_key
 
 
 @dataclass
@@ -34,14 +34,14 @@ class PriceImport:
 
 def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
                   backup: bool = True, on_loss=None) -> PriceImport:
-    """Append *prices* (rows of :func:`tokencost.pricecatalog.parse`) to the Prices
+    """Append *prices* (rows of :func:`tokencost.inputs.pricecatalog.parse`) to the Prices
     table of *book*, each compared against model profile *cost_basis*."""
-    from .read import read_book
+    from ..read import read_book
     from .refresh import cached_cell_values, store_cached_values, values_after_edit
     from .safety import rewrite_in_place
     from .tables import append_rows
 
-    from .build import check_writable
+    from ..build import check_writable
     book = Path(book)
     tables = read_book(book)
     check_writable(Path(output) if output is not None else book)   # before the work

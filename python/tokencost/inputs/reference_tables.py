@@ -17,7 +17,7 @@ import pandas as pd
 
 from .csvfile import read_csv
 from .datasets import DATA_DIR
-from .errors import InputError
+from ..errors import InputError
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,16 @@
 """Excel functions (xlwings UDFs) over the core: the module named in the workbook's
 ``xlwings.conf`` sheet under ``UDF Modules``.
 
-Each function is a thin wrapper: :func:`~tokencost.udf_support.call` converts
+Each function is a thin wrapper: :func:`~tokencost.excel.arguments.call` converts
 the cells, calls one core function once (vectorized over ranges) and converts
 the answer back. Argument names are the canonical input names; optional
 arguments default to the seed's values (the core's defaults). Every argument
 takes a single cell or a range; ranges spill in dynamic-array Excel; bad cells
-show a short message in their own position (see :mod:`tokencost.udf_support`).
+show a short message in their own position (see :mod:`tokencost.excel.arguments`).
 
 :data:`UDF_SPECS` lists the functions (name, argument names, one-line
 description, argument docs, seed example values, unit of the result) for the
-workbook's Functions sheet and for tests. ``python -m tokencost.lite`` copies
+workbook's Functions sheet and for tests. ``python -m tokencost.excel.lite`` copies
 these same functions into the self-contained ``xlwings_lite/main.py``.
 
 Classic xlwings UDFs need Excel on Windows; ``import xlwings`` works on every
@@ -19,9 +19,9 @@ the functions still work as plain Python functions.
 """
 from __future__ import annotations
 
-from . import core
-from .schema import TABLES
-from .udf_support import UdfRegistry, call, call_deployment
+from .. import core
+from ..inputs.schema import TABLES
+from .arguments import UdfRegistry, call, call_deployment
 
 try:
     import xlwings
@@ -213,7 +213,7 @@ def MIN_GPUS(gpu, model, batch_size=None, context_tokens=None):
     return call_deployment("min_gpus", gpu, model, 1.0, batch_size, context_tokens)
 
 
-#: one :class:`~tokencost.udf_support.UdfSpec` per function, in definition order
+#: one :class:`~tokencost.excel.arguments.UdfSpec` per function, in definition order
 UDF_SPECS = tuple(udf.specs)
 
 __all__ = [spec.name for spec in UDF_SPECS] + ["UDF_SPECS", "ARG_DOCS", "CATEGORY"]

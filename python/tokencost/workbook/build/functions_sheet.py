@@ -1,7 +1,7 @@
 """The ``functions`` block: each Python function (UDF) in an example call beside
 its native formula.
 
-One small block per function of :data:`tokencost.udfs.UDF_SPECS`, in order:
+One small block per function of :data:`tokencost.excel.udfs.UDF_SPECS`, in order:
 
 =========================  ===================  =========  =====================
 A                          B                    C          D
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from openpyxl.utils import get_column_letter
 
-from .spec import Block
-from .udf_native import expand
+from ..spec import Block
+from ..udf_native import expand
 
 def _unit(doc: str) -> str:
     """The bracketed unit at the end of an argument doc."""
@@ -30,9 +30,9 @@ def _unit(doc: str) -> str:
 
 
 def write_functions(state, ws, block: Block, row: int) -> int:
-    from .. import udfs
-    from .build import _put
-    from .numbers import number_format
+    from ...excel import udfs
+    from . import _put
+    from ..numbers import number_format
 
     if block.title:
         _put(state, ws, row, 1, block.title, "header")

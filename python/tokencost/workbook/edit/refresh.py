@@ -28,7 +28,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from .formula import Evaluator, FormulaError, Ref, Text, XLError, _a1, is_formula
+from ..formula import Evaluator, FormulaError, Ref, Text, XLError, _a1, is_formula
 
 
 def plain_cached(value, data_type):
@@ -172,8 +172,8 @@ def values_after_edit(wb, cached, fresh, changed_tables=(), unresolved=None) -> 
 
 def store_cached_values(target: Path, values: dict) -> None:
     """Store *values* as the formula cells' cached values, atomically (no second backup)."""
-    from .build import write_atomic
-    from .cached import inject_cached_values
+    from ..build import write_atomic
+    from ..cached import inject_cached_values
 
     def save(tmp):
         shutil.copyfile(target, tmp)

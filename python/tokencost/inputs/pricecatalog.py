@@ -34,7 +34,7 @@ from typing import Any, Mapping, Optional
 
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 #: the largest catalog file read [bytes]; LiteLLM's own file is about 1.6 MB
 MAX_BYTES = 32 * 1024 * 1024

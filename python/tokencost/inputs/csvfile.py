@@ -16,8 +16,8 @@ one-line messages naming the file, and the line where there is one:
 * **Headers** match the expected names ignoring case and surrounding spaces, as
   a workbook's table headers do.
 * **Cells** are text (``str``); an empty cell is NaN. What a cell means (a
-  number, a name) is decided by :mod:`tokencost.inputs` and
-  :mod:`tokencost.reference_tables`, which report the cell as ``FILE line N,
+  number, a name) is decided by :mod:`tokencost.inputs.validate` and
+  :mod:`tokencost.inputs.reference_tables`, which report the cell as ``FILE line N,
   column NAME``.
 
 A shell: plain file reading, no interpretation.
@@ -32,7 +32,7 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 #: the encodings tried, in order
 ENCODINGS = ("utf-8-sig", "cp1252")

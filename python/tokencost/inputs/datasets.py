@@ -1,6 +1,6 @@
 """The shipped default dataset (the seed's figures) as CSV data files.
 
-A shell: it reads files and hands raw tables to :func:`tokencost.inputs.prepare`.
+A shell: it reads files and hands raw tables to :func:`tokencost.inputs.validate.prepare`.
 Adding a GPU, a model profile or a price is a row in ``data/*.csv``.
 """
 from __future__ import annotations
@@ -12,17 +12,17 @@ import numpy as np
 import pandas as pd
 
 from .csvfile import read_csv
-from .errors import InputError
-from .inputs import Inputs, prepare
+from ..errors import InputError
+from .validate import Inputs, prepare
 from .schema import TABLES
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"   # the package data folder
 
 
 def read_raw_tables(directory: Optional[Path] = None) -> dict[str, pd.DataFrame]:
     """Raw input tables from the CSV files in *directory* (default: the shipped seed data).
 
-    Each file is read by :func:`tokencost.csvfile.read_csv` (UTF-8 or cp1252, headers
+    Each file is read by :func:`tokencost.inputs.csvfile.read_csv` (UTF-8 or cp1252, headers
     matched ignoring case and surrounding spaces, one-line errors naming the file
     and line); rows blank in every input column are dropped, and
     ``frame.attrs["lines"]`` keeps the file line of each row for :func:`csv_locator`.

@@ -12,10 +12,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from . import core
-from .errors import InputError
-from .inputs import Inputs, Problem, variant_inputs
-from .schema import TABLES_BY_NAME, name_key
+from .. import core
+from ..errors import InputError
+from ..inputs.validate import Inputs, Problem, variant_inputs
+from ..inputs.schema import TABLES_BY_NAME, name_key
 
 COST_TERMS = ["depreciation_usd_per_month", "infra_usd_per_month", "power_usd_per_month",
               "staff_usd_per_month"]

@@ -13,7 +13,7 @@ Template fields (see :mod:`tokencost.workbook.spec`):
 ``table``         the Excel Table name (must not clash with an input table)
 ``data_file``     a CSV file name in the package data folder (``gpu_catalog.csv``),
                   a path relative to the repository root, or ``builtin:precisions``
-                  (the precision table of :mod:`tokencost.catalog`)
+                  (the precision table of :mod:`tokencost.inputs.catalog`)
 ``data_columns``  the columns to write, in order (default: all of the file's)
 ``units``         ``{column: unit}`` shown above the headers (default: none)
 ``title``         a header line above the table
@@ -32,10 +32,10 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .. import catalog as cat
-from ..schema import TABLES_BY_NAME
-from .formula import Ref
-from .validation import data_validation
+from ...inputs import catalog as cat
+from ...inputs.schema import TABLES_BY_NAME
+from ..formula import Ref
+from ..validation import data_validation
 
 #: columns written as documentation (style "note"), not as inputs
 NOTE_COLUMNS = {"source", "description"}
@@ -43,14 +43,14 @@ NOTE_COLUMNS = {"source", "description"}
 PRECISIONS_SOURCE = ("storage = bits per value / 8 (block-scale overheads left out); math uses the "
                      "GPU's FP4 peak where the precision is 4-bit and the GPU has one, else its FP8 "
                      "peak where the precision is 8- or 4-bit and the GPU has one, else its BF16 peak "
-                     "(tokencost.catalog.PRECISION_BYTES and PRECISION_PEAKS)")
+                     "(tokencost.inputs.catalog.PRECISION_BYTES and PRECISION_PEAKS)")
 
 
 def precisions_frame() -> pd.DataFrame:
     """The precision table: bytes per value and which tensor peaks math at it may use.
 
     ``uses_fp4_tflops`` / ``uses_fp8_tflops`` are 1 where the precision's peak
-    fallback chain (:data:`tokencost.catalog.PRECISION_PEAKS`) starts with /
+    fallback chain (:data:`tokencost.inputs.catalog.PRECISION_PEAKS`) starts with /
     contains that peak; BF16 is the last resort of every chain.
     """
     rows = []
@@ -100,7 +100,7 @@ def _cell_value(text, key_column: bool):
 
 def write_reference_table(state, ws, block, row: int) -> int:
     """Write *block* (kind ``reference_table``) at *row* of *ws*; return the next free row."""
-    from .build import REPO_ROOT, TemplateError, _put  # build imports this module's writer
+    from . import REPO_ROOT, TemplateError, _put
 
     name = block.table
     if not name or not block.data_file:

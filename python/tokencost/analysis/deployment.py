@@ -1,9 +1,9 @@
 """Orchestration of the deployment extensions over validated inputs.
 
 One model profile's operating point (its GPU's cost build-up, throughput and
-utilization) is taken from :class:`~tokencost.inputs.Inputs`; the reference
+utilization) is taken from :class:`~tokencost.inputs.validate.Inputs`; the reference
 catalogs (rental prices, TCO reference points, token-mix assumptions) come in
-as DataFrames read by :mod:`tokencost.reference_tables`. Every number is computed by
+as DataFrames read by :mod:`tokencost.inputs.reference_tables`. Every number is computed by
 :mod:`tokencost.core`; this module only joins tables and picks rows.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Mapping, Optional
 import numpy as np
 import pandas as pd
 
-from . import core
-from .core import fleet as corefleet
-from .errors import InputError
-from .inputs import Inputs
-from .schema import name_key
+from .. import core
+from ..core import fleet as corefleet
+from ..errors import InputError
+from ..inputs.validate import Inputs
+from ..inputs.schema import name_key
 
 #: the inputs of the cost model for one profile, in build-up order
 PROFILE_INPUTS = ("gpu_price_usd", "depreciation_years", "infra_usd_per_month", "power_w", "pue",
@@ -26,7 +26,7 @@ PROFILE_INPUTS = ("gpu_price_usd", "depreciation_years", "infra_usd_per_month", 
 
 
 def _norm(text) -> str:
-    """How names compare here, as everywhere: ignoring case only (tokencost.schema.name_key)."""
+    """How names compare here, as everywhere: ignoring case only (tokencost.inputs.schema.name_key)."""
     return name_key(text)
 
 

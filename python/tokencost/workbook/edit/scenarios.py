@@ -3,7 +3,7 @@
 A scenario tab holds one override cell per overridable input that the base
 calculation uses (``power_price_usd_per_kwh``, ``depreciation_years``,
 ``tokens_per_s`` ...): blank keeps the base value of every row, a number
-replaces it in every row of its column (as :meth:`tokencost.inputs.Inputs.with_overrides`
+replaces it in every row of its column (as :meth:`tokencost.inputs.validate.Inputs.with_overrides`
 does). Below the overrides the tab re-derives the base calculation blocks of
 the template (``Calc_GPU``, ``Calc_Models``, ``Calc_Prices``, ``Calc_Subs`` in
 ``templates/main.toml``, listed in ``templates/parts/scenario_tab.toml``) with
@@ -45,16 +45,15 @@ from typing import Dict, Mapping, Optional
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from ..errors import InputError, WorkbookError
-from ..schema import overridable_inputs
-from .build import (TEMPLATES_DIR, BlockLayout, BuildState, TemplateError, _input_validation,
-                    anchored, slot_rules, write_title,
-                    _put, _register_styles, _resolve, _sheet_ref, _write_header,
-                    _write_slots)
-from .numbers import number_format
-from .read import scenario_tab_overrides
+from ...errors import InputError, WorkbookError
+from ...inputs.schema import overridable_inputs
+from ..build import (TEMPLATES_DIR, BlockLayout, BuildState, TemplateError, _input_validation,
+                     anchored, slot_rules, write_title, _put, _register_styles, _resolve,
+                     _sheet_ref, _write_header, _write_slots)
+from ..numbers import number_format
+from ..read import scenario_tab_overrides
 from .refresh import cached_cell_values, store_cached_values, values_after_edit
-from .spec import Block, GridCell, Sheet, Template
+from ..spec import Block, GridCell, Sheet, Template
 
 TAB_FILE = TEMPLATES_DIR / "parts" / "scenario_tab.toml"
 TAB_KIND = "scenario_tab"
@@ -96,7 +95,7 @@ def load_tab_spec(path: Path = TAB_FILE) -> TabSpec:
         raise TemplateError(f"{path.name}: {err}") from None
 
 
-#: the schema bounds (:class:`tokencost.schema.Column` attribute) and the comparison an
+#: the schema bounds (:class:`tokencost.inputs.schema.Column` attribute) and the comparison an
 #: override must pass, in the order of their columns on the tab
 BOUNDS = (("gt", ">"), ("ge", ">="), ("le", "<="), ("lt", "<"))
 
@@ -350,7 +349,7 @@ def _write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
 # ------------------------------------------------------------------ build time
 
 def _scenario_overrides(entry: Mapping, inputs) -> dict[str, float]:
-    from ..inputs import variant_overrides
+    from ...inputs.validate import variant_overrides
     extra = set(entry) - {"name", "set", "variant"}
     if extra or "name" not in entry:
         raise TemplateError(f"[workbook] scenarios: each entry has a name and `set` or `variant` "
@@ -408,7 +407,7 @@ def name_problem(name: str, existing) -> Optional[str]:
                 "[ ] : * ? / \\ and the Scenarios sheet needs names without '")
     if name.casefold() == "history":
         return "'History' is a name Excel reserves"
-    from ..render import FORMULA_STARTS
+    from ...render import FORMULA_STARTS
     if name.startswith(FORMULA_STARTS):
         return (f"scenario name {name!r} starts with {name[0]!r}; the Scenarios sheet lists the "
                 "name in a cell, where a spreadsheet would read it as a formula")
@@ -520,7 +519,7 @@ def _check_summary_layout(wb, proto: TabLayout) -> None:
 
 
 def _validated_overrides(overrides: Mapping[str, float], template: Template) -> dict[str, float]:
-    from ..datasets import load_defaults
+    from ...inputs.datasets import load_defaults
     names = overridable_names(template)
     for name in overrides:
         if name not in names:
@@ -531,15 +530,15 @@ def _validated_overrides(overrides: Mapping[str, float], template: Template) -> 
                                               f"{', '.join(names)}")
     # numbers the inputs accept (bounds, whole numbers), with results that stay finite: the
     # tab's cells get cached values, and a cell cannot hold an infinite number
-    from ..model import evaluate
+    from ...analysis.model import evaluate
     evaluate(load_defaults().with_overrides(dict(overrides),
                                             {name: f"--set {name}" for name in overrides}))
     return {k: float(v) for k, v in overrides.items()}
 
 
 def _main_template() -> Template:
-    from .build import template_path
-    from .spec import load_template
+    from ..build import template_path
+    from ..spec import load_template
     return load_template(template_path("main"))
 
 
@@ -563,9 +562,9 @@ def _free_name_cells(book, wb) -> list:
 def add_scenario(book, name: str, overrides: Mapping[str, float], output=None, backup: bool = True,
                  template: Optional[Template] = None):
     """Add a scenario tab *name* with *overrides* to *book* (in place, or to *output*) and
-    list it on the Scenarios sheet. Returns :class:`tokencost.workbook.safety.Rewritten`."""
+    list it on the Scenarios sheet. Returns :class:`tokencost.workbook.edit.safety.Rewritten`."""
     from .safety import check_readable, require_workbook_suffix, rewrite_in_place
-    from .build import check_writable
+    from ..build import check_writable
     book = Path(book)
     require_workbook_suffix(book)
     check_readable(book)
@@ -634,8 +633,8 @@ def remove_scenario(book, name: str, output=None, backup: bool = True):
     """Remove scenario tab *name* from *book* and clear it from the Scenarios sheet's list.
     Refuses a sheet that is not a scenario tab and a tab other cells refer to directly."""
     from .safety import check_readable, require_workbook_suffix, rewrite_in_place
-    from .build import check_writable
-    from .read import sheet_names
+    from ..build import check_writable
+    from ..read import sheet_names
     book = Path(book)
     require_workbook_suffix(book)
     check_readable(book)

@@ -1,7 +1,7 @@
 """Validated inputs: the boundary between raw tables and the core.
 
 Raw tables (pandas DataFrames, from the CSV data files or from a workbook's
-Excel Tables) are checked once against :mod:`tokencost.schema`; the core then
+Excel Tables) are checked once against :mod:`tokencost.inputs.schema`; the core then
 trusts them. Every problem names where it is through a *locator* supplied by
 the shell that read the table (``hardware.csv row 3, power_w`` for a CSV file,
 ``Inputs!C7`` for a workbook), and what is wrong. Pure: no I/O here.
@@ -15,8 +15,9 @@ from typing import Callable, Collection, Mapping, Optional
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .schema import TABLES, TABLES_BY_NAME, VARIANTS, Column, TableSpec, name_key, overridable_inputs
+from ..errors import InputError
+from .schema import (TABLES, TABLES_BY_NAME, VARIANTS, Column, TableSpec, name_key,
+                     overridable_inputs)
 
 #: locate(table_name, row (0-based data row or None), column or None) -> "where" text
 Locator = Callable[[str, Optional[int], Optional[str]], str]
@@ -47,7 +48,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Validated input tables, keyed by :class:`~tokencost.schema.TableSpec` name.
+    """Validated input tables, keyed by :class:`~tokencost.inputs.schema.TableSpec` name.
 
     Numeric columns are float, blanks in optional columns hold their default
     (or NaN where there is none), text columns are ``str``. ``locate`` is the
@@ -94,7 +95,7 @@ class Inputs:
         (a scenario or a variant). Names are canonical input names; *sources* names
         where each override came from, for messages (default: the input name).
         Raises :class:`InputError` at that source for an unknown name or a value
-        its column refuses (:meth:`tokencost.schema.Column.problem`)."""
+        its column refuses (:meth:`tokencost.inputs.schema.Column.problem`)."""
         known = overridable_inputs()
         sources = dict(sources or {})
         tables = dict(self.tables)
@@ -131,7 +132,7 @@ def number_problem(col: Column, value, typed: bool = False) -> tuple[float, Opti
     """``(number, problem)`` for one non-blank value of the number column *col*.
 
     The one rule every reader applies: a finite number that the column accepts
-    (:meth:`~tokencost.schema.Column.problem`: bounds, whole numbers, limit).
+    (:meth:`~tokencost.inputs.schema.Column.problem`: bounds, whole numbers, limit).
     *typed* says the value comes from a cell that has a type (a workbook cell, a
     function argument, a ``--set`` number): there, text is not a number even when
     it reads as one, as the workbook's own ``ISNUMBER`` checks see it. Text from a
@@ -288,7 +289,7 @@ def _clean_table(spec: TableSpec, frame: pd.DataFrame, locate: Locator,
 
 
 def _match_key(table: str, row: int, column: str, value, numbers: set):
-    """How a name cell compares: its text ignoring case (:func:`~tokencost.schema.name_key`),
+    """How a name cell compares: its text ignoring case (:func:`~tokencost.inputs.schema.name_key`),
     and whether the cell holds a number (a number never matches text, as in MATCH)."""
     return ((table, row, column) in numbers, name_key(value))
 

@@ -29,18 +29,18 @@ from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ..errors import OutputError
-from ..inputs import Inputs
-from ..schema import TABLES_BY_NAME, Column, TableSpec
-from .cached import inject_cached_values
-from .charts import add_chart
-from .layout import chart_extent, fit_sheet, page_setup
-from .formula import Evaluator, Ref
-from .numbers import number_format
-from .spec import Block, Chart, Sheet, Template, load_template
-from .validation import data_validation
+from ...errors import OutputError
+from ...inputs.validate import Inputs
+from ...inputs.schema import TABLES_BY_NAME, Column, TableSpec
+from ..cached import inject_cached_values
+from ..charts import add_chart
+from ..layout import chart_extent, fit_sheet, page_setup
+from ..formula import Evaluator, Ref
+from ..numbers import number_format
+from ..spec import Block, Chart, Sheet, Template, load_template
+from ..validation import data_validation
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 TEMPLATES_DIR = REPO_ROOT / "templates"
 FIXED_TIME = datetime(2026, 1, 1)
 
@@ -479,7 +479,7 @@ def _write_functions(state, ws, block: Block, row: int) -> int:
 
 
 def _write_scenario(state, ws, block: Block, row: int) -> int:
-    from . import scenario
+    from ..edit import scenarios as scenario
     writer = scenario._write_summary_block if block.kind == "scenario_summary" else scenario._write_tab_block
     return writer(state, ws, block, row)
 
@@ -549,7 +549,7 @@ def xlwings_vba_project() -> tuple[bytes, str]:
     macro, and the xlwings version that VBA is for. Refuses an xlwings other than the pin:
     the VBA loads ``xlwings64-<version>.dll``, which only that xlwings installs."""
     import xlwings
-    from . import vba
+    from .. import vba
     pin = required_xlwings()
     if xlwings.__version__ != pin:
         raise TemplateError(f"xlwings {xlwings.__version__} is installed but tokencost pins "
@@ -593,7 +593,7 @@ def _base_workbook(template: Template) -> Workbook:
 
 def build_workbook(template: Template, inputs: Inputs) -> BuildState:
     """Lay out the template in a new openpyxl workbook (no file written)."""
-    from .scenario import expand_template
+    from ..edit.scenarios import expand_template
     template = expand_template(template, inputs)   # one sheet per [workbook] scenarios entry
     wb = _base_workbook(template)
     state = BuildState(wb, template, inputs)
@@ -747,7 +747,7 @@ def write_atomic(save, target: Path, backup: bool = True) -> Optional[Path]:
     folder, a read-only file, a folder that cannot be created or written) raises
     :class:`OutputError`, one line naming the file, before anything is written.
     """
-    from .interrupt import deferred
+    from ..interrupt import deferred
     target = check_writable(target)
     tmp = tmp_bak = None
     try:
@@ -806,7 +806,7 @@ def save_with_cached_values(state: BuildState, path: str) -> int:
 def build(output: Optional[Path] = None, template: str = "main", inputs: Optional[Inputs] = None,
           backup: bool = True) -> Path:
     """Build a template into a workbook file (default: the main template at the repo root)."""
-    from ..datasets import load_defaults
+    from ...inputs.datasets import load_defaults
     spec = load_template(template_path(template))
     inputs = inputs if inputs is not None else load_defaults()
     target = Path(output) if output is not None else REPO_ROOT / spec.output

@@ -249,7 +249,7 @@ def name_key(name) -> str:
     """How two names compare (a GPU, a profile, a cost basis): ignoring case and
     nothing else, as the workbook's own MATCH and COUNTIF formulas compare them.
     ``' H100'`` and ``'H100'`` differ: a name with surrounding spaces matches no
-    other name (where it has to, :mod:`tokencost.inputs` says so at its cell)."""
+    other name (where it has to, :mod:`tokencost.inputs.validate` says so at its cell)."""
     return str(name).lower()
 
 

@@ -25,7 +25,7 @@ from the core function passed in.
 
 The part of this module above the line marked "xlwings Lite" is copied
 verbatim into the self-contained ``xlwings_lite/main.py`` by
-:mod:`tokencost.lite`, so it may only use numpy and names defined in the
+:mod:`tokencost.excel.lite`, so it may only use numpy and names defined in the
 core modules.
 
 References
@@ -43,10 +43,10 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from .core._arrays import broadcast
-from .errors import InputError
+from ..core._arrays import broadcast
+from ..errors import InputError
 
-#: argument name -> its whole-number rule and limit (a tokencost.schema.Column with
+#: argument name -> its whole-number rule and limit (a tokencost.inputs.schema.Column with
 #: ``invalid`` and ``problem``); filled from the schema below the xlwings Lite line, so
 #: it stays empty in main.py, whose functions take no such argument
 COUNT_RULES: dict = {}
@@ -110,7 +110,7 @@ def not_finite(name: str, value) -> str:
 def _finite_cells(name: str, values, problems: dict, is_range: bool, defaulted=()) -> "Cells":
     """Cells with every infinite or NaN number (not already a problem) marked, and
     every number that breaks the argument's whole-number rule or limit (the input
-    tables' own rule for ``gpus``, ``batch_size``, ``nodes`` ...: tokencost.schema)."""
+    tables' own rule for ``gpus``, ``batch_size``, ``nodes`` ...: tokencost.inputs.schema)."""
     bad = ~np.isfinite(values)
     if len(defaulted):  # a blank optional cell holds its default (NaN: "the best batch")
         bad.flat[list(defaulted)] = False
@@ -399,9 +399,9 @@ def _bisect_rows(evaluate, refused, flat, rows, result, messages, bad):
 # ---- xlwings Lite: everything above this line is copied into xlwings_lite/main.py ----
 
 def _load_count_rules() -> None:
-    """Fill :data:`COUNT_RULES` from :func:`tokencost.schema.count_rules` (here, below the
+    """Fill :data:`COUNT_RULES` from :func:`tokencost.inputs.schema.count_rules` (here, below the
     Lite line, so main.py needs no schema)."""
-    from .schema import count_rules
+    from ..inputs.schema import count_rules
     COUNT_RULES.update(count_rules())
 
 
@@ -575,15 +575,15 @@ def _spread(problems: dict, array_shape: tuple, shape: tuple) -> dict:
 
 
 def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_tokens=None):
-    """One column of :func:`tokencost.physics_checks.deployment_bounds` for catalog
+    """One column of :func:`tokencost.analysis.physics_checks.deployment_bounds` for catalog
     names in cells (GPU, model architecture), vectorized over ranges.
 
     Blank ``batch_size`` = the best batch that fits; blank ``context_tokens`` =
     the catalog assumption. Unknown names, bad numbers and deployments with no
     batch that fits become messages in their own cells.
     """
-    from . import catalog as cat
-    from .physics_checks import deployment_bounds
+    from ..inputs import catalog as cat
+    from ..analysis.physics_checks import deployment_bounds
     try:
         names = [_names(gpu, "gpu"), _names(model, "model")]
         numbers = [to_cells(v, n, d) for v, n, d in ((gpus, "gpus", 1.0),
@@ -604,8 +604,8 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
         for j, text in _spread(p, a.shape, shape).items():
             messages[j] = messages[j] or text
     # gpus and batch_size follow the Models columns' own rules (whole numbers >= 1, at
-    # most a limit): the rule every reader applies (tokencost.schema.Column.problem)
-    from .schema import ARGUMENTS, MODELS
+    # most a limit): the rule every reader applies (tokencost.inputs.schema.Column.problem)
+    from ..inputs.schema import ARGUMENTS, MODELS
     gpus_col, batch_col = MODELS.column("gpus"), MODELS.column("batch_size")
     ctx_col = ARGUMENTS["context_tokens"]
     rules = [(gpus_col.invalid(g), gpus_col, g),

@@ -88,7 +88,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 from xml.parsers import expat
 
-from ..errors import WorkbookError
+from ...errors import WorkbookError
 
 MiB = 1024 * 1024
 
@@ -1319,7 +1319,7 @@ def rewrite_in_place(path, edit: Callable, output=None, *, backup: bool = True,
     Rewritten
         The file written, its backup (or None) and the lines of what *output* lacks.
     """
-    from .build import write_atomic
+    from ..build import write_atomic
     path = Path(path)
     require_workbook_suffix(path)
     in_place = output is None or _same_file(path, Path(output))
@@ -1327,7 +1327,7 @@ def rewrite_in_place(path, edit: Callable, output=None, *, backup: bool = True,
     if not in_place and target.suffix.lower() != path.suffix.lower():
         raise WorkbookError(f"{target}: the output must be a {path.suffix} file like {path.name} "
                             "(Excel refuses a workbook whose content does not match its extension)")
-    from .build import check_writable
+    from ..build import check_writable
     check_writable(target)   # a target that cannot be written: say so before the work
     report = check_in_place(path, raise_on_loss=in_place, **readable_limits)
     wb = _load(path)

@@ -1,12 +1,12 @@
-"""The seed's tables as report sections (orchestration over :mod:`tokencost.model`)."""
+"""The seed's tables as report sections (orchestration over :mod:`tokencost.analysis.model`)."""
 from __future__ import annotations
 
 import pandas as pd
 
 import numpy as np
 
-from .errors import InputError
-from .inputs import Inputs, variant_inputs, variant_overrides
+from ..errors import InputError
+from ..inputs.validate import Inputs, variant_inputs, variant_overrides
 from .model import COST_TERMS, Results, _numeric_cells, evaluate, not_finite_problem
 
 COMPONENT_LABELS = {
@@ -33,7 +33,7 @@ PHYSICS_COLUMNS = ["model", "gpu", "gpus", "tokens_per_s", "min_gpus", "fits",
 
 
 def physics_section(inputs: Inputs) -> pd.DataFrame:
-    """One row per model profile: memory fit and decode bound (see tokencost.physics_checks).
+    """One row per model profile: memory fit and decode bound (see tokencost.analysis.physics_checks).
 
     NaN marks a figure that does not apply (a profile not checked); an infinite
     figure is an overflow, refused at the profile's most extreme input."""
@@ -118,14 +118,14 @@ def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, 
 
 
 def render_report(inputs: Inputs, fmt: str) -> str:
-    from .render import render_sections
+    from ..render import render_sections
     if fmt == "json":
-        from .render import to_json
+        from ..render import to_json
         return to_json(report_data(inputs))
     sections, titles = report_sections(inputs)
     text = render_sections(sections, fmt, titles)
     if fmt in ("table", "markdown"):
-        from .render import wrap_text
+        from ..render import wrap_text
         notes = "\n".join(f"- {n}" for n in NOTES)
         text += "\nNotes:\n" + (wrap_text(notes) if fmt == "table" else notes) + "\n"
     return text
