@@ -21,8 +21,8 @@ import pytest
 import fixtures_limits as L
 from fixtures_safety import BOOK
 from tokencost.errors import WorkbookError
-from tokencost.workbook.edit import safety
-from tokencost.workbook.edit.safety import check_readable
+from tokencost.workbook import gate as safety
+from tokencost.workbook.gate import check_readable
 
 LAST_CELL = "the last cell is XFD1048576: 16,384 columns, 1,048,576 rows"
 GRID = f"outside Excel's grid ({LAST_CELL})"
@@ -303,7 +303,7 @@ def at_every_limit(tmp_path_factory) -> Path:
 
     def custom():
         yield b"<data><long>" + text.encode() + b"</long>"
-        for i in range(padding):
+        for _i in range(padding):
             yield b'<a v="%d"/>' % rng.getrandbits(20)
         yield b"</data>"
 
@@ -331,7 +331,7 @@ def test_the_largest_accepted_file_is_gated_in_bounded_memory_and_time(at_every_
     assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
     assert elapsed < 600, f"{elapsed:.0f} s"
     # VmHWM: this process's peak resident size (ru_maxrss would carry pytest's over the exec)
-    probe = ("import re, sys; from tokencost.workbook.edit.safety import check_readable; "
+    probe = ("import re, sys; from tokencost.workbook.gate import check_readable; "
              "check_readable(sys.argv[1]); "
              "print(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))")
     proc = subprocess.run([sys.executable, "-c", probe, str(at_every_limit)], capture_output=True,

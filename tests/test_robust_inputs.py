@@ -30,7 +30,7 @@ from tokencost.excel import udfs
 from tokencost.cli import main
 from tokencost.inputs.datasets import DATA_DIR, load_defaults
 from tokencost.excel.arguments import xlwings_call
-from tokencost.workbook.build import write_atomic
+from tokencost.workbook.files import write_atomic
 
 from workbook_helpers import set_table_value
 

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 
 from tokencost.inputs.datasets import load_defaults
 from tokencost.analysis.model import evaluate
-from tokencost.workbook.build import REPO_ROOT, TEMPLATES_DIR, build
+from tokencost.workbook.spec import REPO_ROOT, TEMPLATES_DIR
+from tokencost.workbook.build import build
 from tokencost.workbook.udf_native import udf_names
 from tokencost.workbook.formula import (FORBIDDEN_FUNCTIONS, PORTABLE_FUNCTIONS, Evaluator,
                                         functions_used, tokenize)

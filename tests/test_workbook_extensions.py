@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from tokencost.inputs.datasets import DATA_DIR, load_defaults
 from tokencost.analysis.deployment import fleet, power_budget, rent_vs_own, token_mix
 from tokencost.inputs.reference_tables import read_catalog
-from tokencost.workbook.build import TEMPLATES_DIR
+from tokencost.workbook.spec import TEMPLATES_DIR
 from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import close, formula_cells

@@ -17,7 +17,8 @@ from openpyxl import Workbook, load_workbook
 from tokencost.excel import udfs
 from tokencost.excel.arguments import xlwings_call
 from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used, tokenize
-from tokencost.workbook.libreoffice import recalc_in_place, recalculated_values
+from tokencost.workbook.edit.recalc import recalc_in_place
+from tokencost.workbook.libreoffice import recalculated_values
 from tokencost.workbook.udf_native import (LITERAL_DEFAULTS, UdfCall, default_names_in, expand,
                                            is_universal, named_defaults, native_formula,
                                            native_templates, udf_calls, udf_names)

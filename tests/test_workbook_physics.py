@@ -17,7 +17,8 @@ from tokencost.inputs.datasets import load_defaults, read_raw_tables
 from tokencost.inputs.validate import prepare
 from tokencost.analysis.model import evaluate
 from tokencost.analysis.physics_checks import deployment_bounds, frontier, physics_flags
-from tokencost.workbook.build import TEMPLATES_DIR, build, template_path
+from tokencost.workbook.spec import TEMPLATES_DIR, template_path
+from tokencost.workbook.build import build
 from tokencost.workbook.formula import Evaluator
 from tokencost.workbook.libreoffice import recalculated_values
 from tokencost.workbook.build.reference_blocks import precisions_frame

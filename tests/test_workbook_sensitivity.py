@@ -21,7 +21,7 @@ from tokencost.inputs.datasets import load_defaults
 from tokencost.analysis.deployment import PROFILE_INPUTS
 from tokencost.inputs.reference_tables import read_catalog
 from tokencost.inputs.schema import overridable_inputs
-from tokencost.workbook.build import TEMPLATES_DIR
+from tokencost.workbook.spec import TEMPLATES_DIR
 from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import close, formula_cells

@@ -8,7 +8,7 @@ import os
 # Set before openpyxl is first imported; OPENPYXL_LXML=True in the environment overrides it.
 os.environ.setdefault("OPENPYXL_LXML", "False")
 
-from .errors import InputError
+from .errors import InputError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["InputError", "__version__"]

@@ -125,7 +125,7 @@ FINITE_RESULTS = {
 }
 
 
-def _numeric_cells(inputs: Inputs, table: str, row: int) -> list[tuple[str, str, float]]:
+def numeric_cells(inputs: Inputs, table: str, row: int) -> list[tuple[str, str, float]]:
     """``(where, column, value)`` of the number cells of one input row; an input that
     an override replaced is located at the override (``--set NAME``)."""
     frame = inputs[table]
@@ -192,9 +192,9 @@ def _gpu_cells(inputs: Inputs, gpu) -> list:
     cc = _row_of(inputs.cost_components, "gpu", gpu)
     hw = _row_of(inputs.hardware, "gpu", gpu)
     if cc >= 0:
-        cells += _numeric_cells(inputs, "CostComponents", cc)
+        cells += numeric_cells(inputs, "CostComponents", cc)
     if hw >= 0:
-        cells += _numeric_cells(inputs, "Hardware", hw)
+        cells += numeric_cells(inputs, "Hardware", hw)
     return cells
 
 
@@ -202,7 +202,7 @@ def _model_cells(inputs: Inputs, model) -> list:
     m = _row_of(inputs.models, "model", model)
     if m < 0:
         return []
-    return _numeric_cells(inputs, "Models", m) + _gpu_cells(inputs, inputs.models["gpu"].iloc[m])
+    return numeric_cells(inputs, "Models", m) + _gpu_cells(inputs, inputs.models["gpu"].iloc[m])
 
 
 def _evaluate(inputs: Inputs) -> tuple[Results | None, list[Problem]]:
@@ -230,13 +230,13 @@ def _evaluate(inputs: Inputs) -> tuple[Results | None, list[Problem]]:
         free = (prices["price_usd_per_mtok"] == 0).to_numpy()[:, None] & (
             np.array(cols) == "gross_margin")[None, :]
         problems = [not_finite_problem(
-            _numeric_cells(inputs, "Prices", i) + _model_cells(inputs, prices["cost_basis"].iloc[i]),
+            numeric_cells(inputs, "Prices", i) + _model_cells(inputs, prices["cost_basis"].iloc[i]),
             _first_bad(prices, cols, i, free), f"price {prices['model'].iloc[i]}", "Prices", i)
             for i in _bad_rows(prices, cols, free).tolist()]
         subs = subscriptions(inputs, models)
         cols = FINITE_RESULTS["subscriptions"]
         problems += [not_finite_problem(
-            _numeric_cells(inputs, "Subscriptions", i) + _model_cells(inputs, subs["cost_basis"].iloc[i]),
+            numeric_cells(inputs, "Subscriptions", i) + _model_cells(inputs, subs["cost_basis"].iloc[i]),
             _first_bad(subs, cols, i), f"subscription {subs['plan'].iloc[i]}", "Subscriptions", i)
             for i in _bad_rows(subs, cols).tolist()]
     if problems:

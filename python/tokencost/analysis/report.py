@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..inputs.validate import Inputs, variant_inputs, variant_overrides
-from .model import COST_TERMS, Results, _numeric_cells, evaluate, not_finite_problem
+from .model import COST_TERMS, Results, numeric_cells, evaluate, not_finite_problem
 
 COMPONENT_LABELS = {
     "depreciation_usd_per_month": "GPU depreciation",
@@ -44,7 +44,7 @@ def physics_section(inputs: Inputs) -> pd.DataFrame:
     infinite = np.isinf(flags[numeric].to_numpy(dtype=float))
     for i in np.flatnonzero(infinite.any(axis=1)).tolist():
         column = numeric[int(np.flatnonzero(infinite[i])[0])]
-        p = not_finite_problem(_numeric_cells(inputs, "Models", i), column,
+        p = not_finite_problem(numeric_cells(inputs, "Models", i), column,
                                f"the physics check of {flags['model'].iloc[i]}")
         raise InputError(p.where, p.message)
     return flags
@@ -117,18 +117,4 @@ def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, 
     return sections, titles
 
 
-def render_report(inputs: Inputs, fmt: str) -> str:
-    from ..render import render_sections
-    if fmt == "json":
-        from ..render import to_json
-        return to_json(report_data(inputs))
-    sections, titles = report_sections(inputs)
-    text = render_sections(sections, fmt, titles)
-    if fmt in ("table", "markdown"):
-        from ..render import wrap_text
-        notes = "\n".join(f"- {n}" for n in NOTES)
-        text += "\nNotes:\n" + (wrap_text(notes) if fmt == "table" else notes) + "\n"
-    return text
-
-
-__all__ = ["report_data", "report_sections", "render_report", "cost_breakdown", "COST_TERMS"]
+__all__ = ["report_data", "report_sections", "cost_breakdown", "COST_TERMS", "NOTES"]

@@ -32,6 +32,7 @@ COMMANDS = [
     "build",
     "recalc",
     "scenario",
+    "tables",
     "export",
     "fleet",
     "sensitivity",

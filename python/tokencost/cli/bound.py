@@ -68,7 +68,7 @@ def run(args) -> int:
     from . import UserFacingError
 
     if args.plot is not None:
-        from ..workbook.build import check_writable
+        from ..workbook.files import check_writable
         check_writable(args.plot)   # before the sweep, not after it
     gpu_hour = args.gpu_hour_usd
     gpu_hour_source = "--gpu-hour-usd"
@@ -138,7 +138,7 @@ def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    from ..workbook.build import write_atomic
+    from ..workbook.files import write_atomic
     try:   # atomically, as every file tokencost writes (OutputError: one line)
         write_atomic(lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}), path)
     finally:

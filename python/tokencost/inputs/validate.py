@@ -8,7 +8,6 @@ the shell that read the table (``hardware.csv row 3, power_w`` for a CSV file,
 """
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field, replace
 from typing import Callable, Collection, Mapping, Optional
 

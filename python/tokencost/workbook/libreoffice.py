@@ -5,7 +5,7 @@ changes the user's own LibreOffice settings) configured to recalculate every
 formula on load, instead of trusting the cached values in the file.
 
 LibreOffice never sees a file the gate has not passed: :func:`convert`, the one
-place soffice is started, runs :func:`tokencost.workbook.edit.safety.check_readable`
+place soffice is started, runs :func:`tokencost.workbook.gate.check_readable`
 on its input first, so every conversion of a user's file (``recalc``,
 ``export``, :func:`recalculated_values`) is gated whoever calls it. soffice runs
 in a session of its own (it execs ``oosplash``, which forks ``soffice.bin``);
@@ -57,7 +57,7 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
     Parameters
     ----------
     source : Path
-        The workbook; refused by :func:`~tokencost.workbook.edit.safety.check_readable`
+        The workbook; refused by :func:`~tokencost.workbook.gate.check_readable`
         (:class:`~tokencost.errors.WorkbookError`) before LibreOffice starts.
     out_dir : Path
         Where the converted file is written (``<source stem>.<target_format>``).
@@ -71,7 +71,7 @@ def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s:
     LibreOfficeError
         LibreOffice is missing, failed, or took longer than *timeout_s*.
     """
-    from .edit.safety import check_readable
+    from .gate import check_readable
     source, out_dir = Path(source).resolve(), Path(out_dir).resolve()
     check_readable(source)
     exe = soffice_path()
@@ -197,47 +197,3 @@ def sheet_values(xlsx: Path) -> dict:
     finally:
         wb.close()
     return values
-
-
-def recalc_in_place(book: Path, backup: bool = True) -> int:
-    """Refresh the cached values of *book* with LibreOffice's results.
-
-    Only the ``<v>`` of formula cells change: VBA, names, styles, validation,
-    charts and every other part of the file are copied byte for byte. Cells
-    calling a TokenCost Python function (which LibreOffice cannot run) get the
-    value of the function's native formula, computed by LibreOffice on a copy
-    where the call is replaced (:mod:`tokencost.workbook.udf_native`); a call
-    with no native form keeps its stored value. Written atomically with a
-    ``.bak`` backup. Returns the number of formula cells.
-
-    *book* goes through :func:`~tokencost.workbook.edit.safety.check_readable` first (and the
-    scratch copy LibreOffice opens goes through it again, in :func:`convert`); only
-    ``<v>`` values change, so no round-trip check is needed.
-    """
-    from .build import write_atomic
-    from .cached import inject_cached_values, rewrite_formulas
-    from .formula import is_error_value
-    from .edit.safety import check_readable
-    from .udf_native import LITERAL_DEFAULTS, native_formula, udf_calls
-    book = Path(book)
-    check_readable(book)
-    with tempfile.TemporaryDirectory(prefix="tokencost-native-") as tmp:
-        native_copy = Path(tmp) / book.name
-        shutil.copyfile(book, native_copy)
-        rewrite_formulas(str(native_copy),   # a scratch copy: defaults as numbers
-                         lambda f: native_formula(f, defaults=LITERAL_DEFAULTS))
-        values = recalculated_values(native_copy)
-
-    def keep(sheet, ref, formula):  # a UDF call LibreOffice could not value: keep the old value
-        value = values.get(sheet, {}).get(ref)
-        return ((value is None or is_error_value(value))
-                and any(not call.foreign for call in udf_calls(formula)))
-
-    def save(tmp):
-        shutil.copyfile(book, tmp)
-        return inject_cached_values(tmp, lambda sheet, ref: values.get(sheet, {}).get(ref),
-                                    keep=keep)
-
-    count = {}
-    write_atomic(lambda tmp: count.setdefault("n", save(tmp)), book, backup=backup)
-    return count["n"]

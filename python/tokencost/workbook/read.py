@@ -160,7 +160,7 @@ def read_book(path) -> BookTables:
     Raises :class:`WorkbookError` for a file that is not a readable workbook;
     missing tables and bad cells are returned in ``missing`` / ``problems``.
     """
-    from .edit.safety import check_readable
+    from .gate import check_readable
     path = Path(path)
     check_readable(path)
     collecting = gc.isenabled()
@@ -184,7 +184,7 @@ def read_book(path) -> BookTables:
 def sheet_names(path) -> list[str]:
     """The sheet names of the workbook at *path*, in order, from its workbook part alone
     (fast: no sheet is read). Raises :class:`WorkbookError` for a file that is not one."""
-    from .edit.safety import check_readable
+    from .gate import check_readable
     path = Path(path)
     check_readable(path)
     try:
@@ -356,7 +356,9 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
     shared = _SharedStrings(zf, shared_part)
     cells_by_part: dict[str, dict] = {}
     for part in {t.part for t in wanted.values()}:
-        boxes = [t for t in wanted.values() if t.part == part]
+        # each box one row taller: the row just under a table is read too (values typed there
+        # are not part of the table: see rows_under_tables)
+        boxes = [replace(t, max_row=t.max_row + 1) for t in wanted.values() if t.part == part]
         cells_by_part[part] = _scan_sheet(zf, part, boxes, shared, ns)
 
     raw: dict[str, pd.DataFrame] = {}
@@ -418,8 +420,35 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
                       scenario_tabs=scenario_tabs)
     for name in missing:
         problems.append(Problem(name, missing_table_message(book, name), name))
+    problems.extend(rows_under_tables(wanted, cells_by_part))
     book.problems = sort_problems(book, problems)
     return book
+
+
+def rows_under_tables(tables: dict, cells_by_part: dict) -> list[Problem]:
+    """A problem for every input table with values in the row just under it.
+
+    Excel grows a table over a row typed directly under it; LibreOffice does not, and a
+    row pasted or typed there by any other means is not part of the table either: the
+    workbook's formulas (which read the table), ``report`` and ``check`` would ignore it.
+    The workbook's Checks sheet counts the same cells (one row under each table)."""
+    out = []
+    for name, table in tables.items():
+        below = table.max_row + 1
+        cells = cells_by_part.get(table.part, {})
+        filled = [(c, cells[(below, c)]) for c in range(table.min_col, table.max_col + 1)
+                  if not _is_blank(cells.get((below, c)))]
+        if not filled:
+            continue
+        shown = ", ".join(f"{column_letter(c)}{below} {v!r}" for c, v in filled[:3])
+        where = sheet_ref(table.sheet, f"{column_letter(table.min_col)}{below}:"
+                                       f"{column_letter(table.max_col)}{below}")
+        out.append(Problem(where, f"row {below} under table {name} holds values ({shown}) but is "
+                                  f"not part of the table, so the workbook and tokencost ignore "
+                                  f"it; grow the table over it: `tokencost tables fix BOOK`, or "
+                                  f"in Excel drag the table's corner, in LibreOffice Data > "
+                                  f"Define Range", name))
+    return out
 
 
 def _column_position(book: BookTables, table: str, column: Optional[str]) -> Optional[int]:
@@ -464,7 +493,7 @@ class _SharedStrings:
         items = []
         ns = None
         with self._zf.open(self._part) as fh:
-            for event, elem in _iterparse(fh, self._part):
+            for _event, elem in _iterparse(fh, self._part):
                 if ns is None:
                     ns = _ns(elem.tag)
                 if elem.tag == f"{ns}si":
@@ -574,7 +603,7 @@ def _rows(zf: zipfile.ZipFile, part: str, ns: str):
             if data is not None:
                 yield from data.iterfind(row_tag)
             return
-        for event, elem in _iterparse(fh, part):
+        for _event, elem in _iterparse(fh, part):
             if elem.tag == row_tag:
                 yield elem
             elif elem.tag == data_tag:

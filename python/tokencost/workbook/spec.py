@@ -225,3 +225,29 @@ def load_template(path: Path) -> Template:
         return Template(**wb)
     except TypeError as err:
         raise ValueError(f"{path.name}: {err}") from None
+
+
+class TemplateError(Exception):
+    """A template that cannot be built (unknown table, placeholder, function...)."""
+
+
+#: the repository (templates/ and the committed workbook live there)
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TEMPLATES_DIR = REPO_ROOT / "templates"
+
+
+def template_path(name: str) -> Path:
+    """``main`` -> ``templates/main.toml``; a path to a .toml file is used as is."""
+    p = Path(name)
+    if p.suffix == ".toml" and p.exists():
+        return p
+    candidate = TEMPLATES_DIR / f"{name}.toml"
+    if not candidate.exists():
+        known = ", ".join(sorted(x.stem for x in TEMPLATES_DIR.glob("*.toml")))
+        raise TemplateError(f"no template {name!r} in {TEMPLATES_DIR} (known: {known})")
+    return candidate
+
+
+
+def list_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.toml"))

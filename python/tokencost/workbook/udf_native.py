@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple, Union
 
-from .formula import _TOKEN, FormulaError, tokenize
+from .formula import TOKEN_PATTERN, FormulaError, tokenize
 
 FUNCTIONS_PART = Path(__file__).resolve().parents[3] / "templates" / "parts" / "functions.toml"
 _PREFIXES = ("_XLUDF.", "_XLL.")
@@ -214,7 +214,7 @@ def _tokens(body: str) -> list:
     token instead of an error, so such a formula can still be searched for calls."""
     pos, out = 0, []
     while pos < len(body):
-        m = _TOKEN.match(body, pos)
+        m = TOKEN_PATTERN.match(body, pos)
         if m is None:
             out.append(("other", body[pos], pos))
             pos += 1

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from openpyxl.utils import get_column_letter
 
+from ...excel import udfs
+from ..cells import put
+from ..numbers import number_format
 from ..spec import Block
 from ..udf_native import expand
 
@@ -30,48 +33,45 @@ def _unit(doc: str) -> str:
 
 
 def write_functions(state, ws, block: Block, row: int) -> int:
-    from ...excel import udfs
-    from . import _put
-    from ..numbers import number_format
 
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        put(state, ws, row, 1, block.title, "header")
         row += 1
     for spec in udfs.UDF_SPECS:
         function = getattr(udfs, spec.name)
-        _put(state, ws, row, 1, spec.name, "header")
-        _put(state, ws, row, 2, spec.returns, "unit")
-        _put(state, ws, row, 4, spec.description, "note")
+        put(state, ws, row, 1, spec.name, "header")
+        put(state, ws, row, 2, spec.returns, "unit")
+        put(state, ws, row, 4, spec.description, "note")
         row += 1
         refs = []
         for name, doc, value in zip(spec.args, spec.arg_docs, spec.example):
             unit = _unit(doc)
-            _put(state, ws, row, 1, name, "label")
+            put(state, ws, row, 1, name, "label")
             fmt_in = "" if isinstance(value, str) or value is None else number_format(unit)
-            _put(state, ws, row, 2, value, "input", fmt_in)
-            _put(state, ws, row, 3, unit, "unit")
-            _put(state, ws, row, 4, doc, "note")
+            put(state, ws, row, 2, value, "input", fmt_in)
+            put(state, ws, row, 3, unit, "unit")
+            put(state, ws, row, 4, doc, "note")
             refs.append(f"B{row}")
             row += 1
         fmt = number_format(spec.returns)
-        _put(state, ws, row, 1, "Python function (add-in)", "label")
-        _put(state, ws, row, 2, f"={spec.name}({','.join(refs)})", "calc", fmt)
+        put(state, ws, row, 1, "Python function (add-in)", "label")
+        put(state, ws, row, 2, f"={spec.name}({','.join(refs)})", "calc", fmt)
         state.fixed_values[(ws.title, row, 2)] = _cached(function(*spec.example))
-        _put(state, ws, row, 3, spec.returns, "unit")
-        _put(state, ws, row, 4, "needs the tokencost add-in (xlwings); shows the stored value "
+        put(state, ws, row, 3, spec.returns, "unit")
+        put(state, ws, row, 4, "needs the tokencost add-in (xlwings); shows the stored value "
                                 "until Excel recalculates without it", "note")
         row += 1
         native = expand(spec.name, refs)
-        _put(state, ws, row, 1, "Native formula", "label")
+        put(state, ws, row, 1, "Native formula", "label")
         if native is None:
-            _put(state, ws, row, 2, "(none)", "note")
-            _put(state, ws, row, 4, "no portable formula: this function reads the GPU and "
+            put(state, ws, row, 2, "(none)", "note")
+            put(state, ws, row, 4, "no portable formula: this function reads the GPU and "
                                     "model-architecture catalogs in Python (see the Physics "
                                     "sheet for each model profile's bound)", "note")
         else:
-            _put(state, ws, row, 2, "=" + native, "calc", fmt)
-            _put(state, ws, row, 3, spec.returns, "unit")
-            _put(state, ws, row, 4, "built-in functions only: works without Python", "note")
+            put(state, ws, row, 2, "=" + native, "calc", fmt)
+            put(state, ws, row, 3, spec.returns, "unit")
+            put(state, ws, row, 4, "built-in functions only: works without Python", "note")
         row += 2
     ws.column_dimensions[get_column_letter(2)].width = 22
     return row

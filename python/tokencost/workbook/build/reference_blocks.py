@@ -35,6 +35,8 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ...inputs import catalog as cat
 from ...inputs.schema import TABLES_BY_NAME
 from ..formula import Ref
+from ..cells import put
+from ..spec import REPO_ROOT, TemplateError
 from ..validation import data_validation
 
 #: columns written as documentation (style "note"), not as inputs
@@ -100,7 +102,6 @@ def _cell_value(text, key_column: bool):
 
 def write_reference_table(state, ws, block, row: int) -> int:
     """Write *block* (kind ``reference_table``) at *row* of *ws*; return the next free row."""
-    from . import REPO_ROOT, TemplateError, _put
 
     name = block.table
     if not name or not block.data_file:
@@ -116,15 +117,15 @@ def write_reference_table(state, ws, block, row: int) -> int:
     if missing:
         raise TemplateError(f"reference_table {name}: {block.data_file} has no column(s) {missing}")
     if block.title:
-        _put(state, ws, row, 1, block.title, "header")
+        put(state, ws, row, 1, block.title, "header")
         row += 1
     if block.units:
         for j, column in enumerate(columns, start=1):
-            _put(state, ws, row, j, block.units.get(column, ""), "unit")
+            put(state, ws, row, j, block.units.get(column, ""), "unit")
         row += 1
     header_row = row
     for j, column in enumerate(columns, start=1):
-        _put(state, ws, header_row, j, column, "header")
+        put(state, ws, header_row, j, column, "header")
         width = 70 if column in NOTE_COLUMNS else max(12, min(28, len(column) + 3))
         ws.column_dimensions[get_column_letter(j)].width = max(
             width, ws.column_dimensions[get_column_letter(j)].width or 0)
@@ -136,7 +137,7 @@ def write_reference_table(state, ws, block, row: int) -> int:
             if isinstance(value, float):
                 numeric.add(j)
             style = "note" if column in NOTE_COLUMNS else "input"
-            cell = _put(state, ws, r, j, value, style)
+            cell = put(state, ws, r, j, value, style)
             if column in NOTE_COLUMNS:
                 cell.alignment = Alignment(wrap_text=False)
     last = header_row + max(len(frame), 1)

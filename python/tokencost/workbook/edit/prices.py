@@ -4,7 +4,7 @@ The rows come from :func:`tokencost.inputs.pricecatalog.import_file` (a LiteLLM-
 catalog). Each becomes a Prices row (provider, model, output price, the
 model profile it is compared against, source); models already in the table
 are left alone and reported. The write goes through
-:func:`tokencost.workbook.edit.safety.rewrite_in_place` (refuses to lose parts,
+:class:`tokencost.workbook.edit.session.EditSession` (refuses to lose parts,
 atomic, ``.bak``), and every formula gets its cached value back through
 :mod:`tokencost.workbook.edit.refresh` (only the cells that depend on the new rows
 are recomputed).
@@ -18,6 +18,11 @@ from typing import Optional
 import pandas as pd
 
 from ...errors import InputError, WorkbookError
+from ..files import check_writable
+from ..read import read_book
+from .refresh import values_after_edit
+from .session import EditSession
+from .tables import append_rows
 from ...inputs.schema import name_key
 
 
@@ -36,12 +41,6 @@ def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
                   backup: bool = True, on_loss=None) -> PriceImport:
     """Append *prices* (rows of :func:`tokencost.inputs.pricecatalog.parse`) to the Prices
     table of *book*, each compared against model profile *cost_basis*."""
-    from ..read import read_book
-    from .refresh import cached_cell_values, store_cached_values, values_after_edit
-    from .safety import rewrite_in_place
-    from .tables import append_rows
-
-    from ..build import check_writable
     book = Path(book)
     tables = read_book(book)
     check_writable(Path(output) if output is not None else book)   # before the work
@@ -69,21 +68,16 @@ def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
     result = PriceImport(book, None, [r["model"] for r in rows], skipped)
     if not rows:
         return result
-    cached, _ = cached_cell_values(book)
-    edited = {}
-
-    def edit(wb):
-        fresh = append_rows(wb, "Prices", rows)
-        edited["values"] = values_after_edit(wb, cached, fresh, changed_tables=["Prices"],
-                                             unresolved=result.unresolved)
-        name = wb.defined_names.get("Master_Check")
-        edited["master"] = name.attr_text if name is not None else None
-
-    done = rewrite_in_place(book, edit, output=output, backup=backup, on_loss=on_loss)
-    store_cached_values(done.target, edited["values"])
+    with EditSession(book, output, backup=backup, on_loss=on_loss) as session:
+        fresh = append_rows(session.wb, "Prices", rows)
+        values = values_after_edit(session.wb, session.cached, fresh, changed_tables=["Prices"],
+                                   unresolved=result.unresolved)
+        name = session.wb.defined_names.get("Master_Check")
+        master = name.attr_text if name is not None else None
+        done = session.write(values)
     result.target, result.backup, result.lost = done.target, done.backup, list(done.lost)
-    if edited["master"]:
-        sheet, _, cell = edited["master"].rpartition("!")
-        value = edited["values"].get((sheet.strip("'"), cell.replace("$", "")))
+    if master:
+        sheet, _, cell = master.rpartition("!")
+        value = values.get((sheet.strip("'"), cell.replace("$", "")))
         result.master_check = float(value) if isinstance(value, (int, float)) else None
     return result

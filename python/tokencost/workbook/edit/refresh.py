@@ -28,7 +28,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from ..formula import Evaluator, FormulaError, Ref, Text, XLError, _a1, is_formula
+from ..formula import Evaluator, FormulaError, Ref, Text, XLError, a1, is_formula
 
 
 def plain_cached(value, data_type):
@@ -42,11 +42,64 @@ def plain_cached(value, data_type):
     return value
 
 
+def cached_values_of_package(zf) -> dict:
+    """``{(sheet, row, col): value}`` of every cell of the package open in *zf*, as the file
+    stores it (what openpyxl's ``data_only`` load gives, dates as serial numbers), read by
+    streaming each sheet's XML once: no second openpyxl load of the workbook."""
+    from xml.etree.ElementTree import iterparse
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+    from ..cached import sheet_parts
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    shared: list = []
+    if "xl/sharedStrings.xml" in zf.namelist():
+        with zf.open("xl/sharedStrings.xml") as fh:
+            for _event, elem in iterparse(fh):
+                if elem.tag == f"{ns}si":
+                    shared.append("".join(t.text or "" for t in elem.iter(f"{ns}t")))
+                    elem.clear()
+    out = {}
+    for sheet, part in sheet_parts(zf).items():
+        if part not in zf.namelist():
+            continue
+        with zf.open(part) as fh:
+            for _event, elem in iterparse(fh):
+                if elem.tag != f"{ns}c":
+                    continue
+                ref, kind = elem.get("r"), elem.get("t", "n")
+                v = elem.find(f"{ns}v")
+                value = None
+                if kind == "inlineStr":
+                    is_ = elem.find(f"{ns}is")
+                    value = "".join(t.text or "" for t in is_.iter(f"{ns}t")) if is_ is not None else None
+                elif v is not None and v.text is not None:
+                    text = v.text
+                    if kind == "s":
+                        value = shared[int(text)] if text.isdigit() and int(text) < len(shared) else None
+                    elif kind in ("str",):
+                        value = text
+                    elif kind == "b":
+                        value = text.strip() in ("1", "true")
+                    elif kind == "e":
+                        value = XLError(text)
+                    else:
+                        try:
+                            value = float(text)
+                        except ValueError:
+                            value = text
+                elif v is not None and kind == "str":
+                    value = ""
+                if value is not None and ref:
+                    letters, row = coordinate_from_string(ref)
+                    out[(sheet, row, column_index_from_string(letters))] = value
+                elem.clear()
+    return out
+
+
 def cached_cell_values(book) -> tuple[dict, object]:
     """({(sheet, row, col): cached value} of every cell as the file stores them, and the
     workbook loaded with ``data_only`` (for checks made before anything is written)."""
     from openpyxl import load_workbook
-    from .safety import require_workbook_suffix
+    from .inventory import require_workbook_suffix
     require_workbook_suffix(book)
     wb = load_workbook(book, data_only=True)
     return {(ws.title, c.row, c.column): plain_cached(c.value, c.data_type)
@@ -82,7 +135,7 @@ class IncrementalEvaluator(Evaluator):
             raw = self.cells.get(key)
             if is_formula(raw):
                 if key in self._busy:
-                    raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
+                    raise FormulaError(f"circular reference at {sheet}!{a1(row, col)}")
                 self._busy.add(key)
                 self._frames.append(False)
                 failed = None
@@ -95,7 +148,7 @@ class IncrementalEvaluator(Evaluator):
                     tainted = self._frames.pop() or key in self.fresh
                 if failed is not None:
                     if key in self.fresh and key not in self.lenient:
-                        raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {failed}") from None
+                        raise FormulaError(f"{sheet}!{a1(row, col)} {raw}: {failed}") from None
                     if key in self.fresh:
                         self.unresolved.append(key)
                     result, tainted = self.cached.get(key), False   # cannot tell: keep it
@@ -172,7 +225,7 @@ def values_after_edit(wb, cached, fresh, changed_tables=(), unresolved=None) -> 
 
 def store_cached_values(target: Path, values: dict) -> None:
     """Store *values* as the formula cells' cached values, atomically (no second backup)."""
-    from ..build import write_atomic
+    from ..files import write_atomic
     from ..cached import inject_cached_values
 
     def save(tmp):

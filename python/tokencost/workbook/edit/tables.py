@@ -17,6 +17,9 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.cell_range import CellRange
 
 from ...errors import WorkbookError
+from ...inputs.schema import TABLES
+from .refresh import values_after_edit
+from .session import EditSession
 
 
 def find_table(wb, name: str):
@@ -66,7 +69,14 @@ def append_rows(wb, table_name: str, rows: Sequence[Mapping[str, object]]) -> se
             if isinstance(cell.value, str):
                 cell.data_type = "s"   # text stays text: a name like "=HYPERLINK(...)" is no formula
             written.add((ws.title, r, c))
-    new_last = r2 + n
+    _extend(ws, table, r2 + n)
+    return written
+
+
+def _extend(ws, table, new_last: int) -> None:
+    """Make *table* end at row *new_last*, as Excel does when it grows a table: its range,
+    its auto-filter, and every data-validation range that ended at its last row."""
+    c1, r1, c2, r2 = range_boundaries(table.ref)
     table.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{new_last}"
     if table.autoFilter is not None and table.autoFilter.ref:
         table.autoFilter.ref = table.ref
@@ -78,4 +88,49 @@ def append_rows(wb, table_name: str, rows: Sequence[Mapping[str, object]]) -> se
                                 max_row=new_last)
             grown.append(rng.coord)
         dv.sqref = " ".join(grown)
-    return written
+
+
+def grow_over_rows_below(wb, names) -> dict:
+    """Grow each Excel Table of *names* over the filled rows right under it (what Excel does
+    when a row is typed there and LibreOffice does not): ``{table: [rows added]}`` for the
+    tables that grew. A row joins when any cell of the table's columns holds a value; the
+    rows stop at the first empty one. The new rows take the style and number format of the
+    table's last row where they have none of their own."""
+    grown = {}
+    for name in names:
+        try:
+            ws, table = find_table(wb, name)
+        except WorkbookError:
+            continue
+        c1, r1, c2, r2 = range_boundaries(table.ref)
+        rows = []
+        r = r2 + 1
+        while any(ws.cell(r, c).value not in (None, "") for c in range(c1, c2 + 1)):
+            rows.append(r)
+            r += 1
+        if not rows:
+            continue
+        for r in rows:
+            for c in range(c1, c2 + 1):
+                cell = ws.cell(r, c)
+                if not cell.has_style and r2 > r1:
+                    cell._style = copy.copy(ws.cell(r2, c)._style)
+        _extend(ws, table, rows[-1])
+        grown[table.displayName] = rows
+    return grown
+
+
+def fix_tables(book, output=None, backup: bool = True):
+    """``tokencost tables fix BOOK``: every input table of *book* grown over the rows typed
+    under it, in one :class:`~.session.EditSession` (cached values recomputed for the cells
+    that read the grown tables). Returns ``(Rewritten or None, {table: [rows]})``; nothing is
+    written when no table needs to grow."""
+    with EditSession(book, output, backup=backup) as session:
+        grown = grow_over_rows_below(session.wb, [spec.name for spec in TABLES])
+        if not grown:
+            return None, {}
+        fresh = {(ws.title, r, c) for name in grown for ws, table in [find_table(session.wb, name)]
+                 for r in grown[name] for c in range(range_boundaries(table.ref)[0],
+                                                     range_boundaries(table.ref)[2] + 1)}
+        values = values_after_edit(session.wb, session.cached, fresh, changed_tables=list(grown))
+        return session.write(values), grown
