@@ -7,6 +7,7 @@ import json
 import shutil
 
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 
 from tokencost.cli import main
 from tokencost.workbook.spec import REPO_ROOT
@@ -25,12 +26,13 @@ def test_a_blank_row_inside_a_table_is_a_problem(tmp_path, capsys):
     wb = load_workbook(COMMITTED, keep_vba=True)
     ws = wb["Prices"]
     first = int(ws.tables["Prices"].ref.split(":")[0][1:]) + 1      # first data row
-    for c in range(1, 6):
+    last_col = ws.tables["Prices"].ref.split(":")[1].rstrip("0123456789")
+    for c in range(1, column_index_from_string(last_col) + 1):
         ws.cell(first + 2, c).value = None
     wb.save(book)
     code, out, err = run(capsys, "check", book, "--no-physics")
     assert code == 1
-    assert out == (f"Prices!A{first + 2}:E{first + 2}: blank row inside table Prices; "
+    assert out == (f"Prices!A{first + 2}:{last_col}{first + 2}: blank row inside table Prices; "
                    "fill it or delete the table row\n")
 
 

@@ -36,13 +36,13 @@ def test_import_converts_per_token_to_per_mtok():
     opus = rows.loc["claude-test-opus"]
     # 2.5e-05 $/token x 1e6 = $25/MTok; 5e-06 -> $5; cache read 5e-07 -> $0.50
     assert opus["price_usd_per_mtok"] == pytest.approx(25.0, rel=REL)
-    assert opus["input_price_usd_per_mtok"] == pytest.approx(5.0, rel=REL)
-    assert opus["cached_input_price_usd_per_mtok"] == pytest.approx(0.5, rel=REL)
+    assert opus["price_input_usd_per_mtok"] == pytest.approx(5.0, rel=REL)
+    assert opus["price_cached_input_usd_per_mtok"] == pytest.approx(0.5, rel=REL)
     assert opus["provider"] == "anthropic" and opus["mode"] == "chat"
     assert "litellm_prices_sample.json" in opus["source"] and "claude-test-opus" in opus["source"]
     flash = rows.loc["deepseek/test-flash"]
-    assert flash["cached_input_price_usd_per_mtok"] == 0.028  # rounded to 1e-9, no binary noise
-    assert math.isnan(rows.loc["test-completion-no-cache", "cached_input_price_usd_per_mtok"])
+    assert flash["price_cached_input_usd_per_mtok"] == 0.028  # rounded to 1e-9, no binary noise
+    assert math.isnan(rows.loc["test-completion-no-cache", "price_cached_input_usd_per_mtok"])
     assert rows.loc["test-embedding", "price_usd_per_mtok"] == 0.0
 
 
@@ -133,7 +133,7 @@ def test_cli_table_csv_json_and_exit_code(capsys):
     code, out, _ = run_cli(capsys, "prices", "import", FIXTURE, "--format", "json")
     data = json.loads(out)
     assert len(data["rows"]) == 4 and len(data["problems"]) == 4 and data["skipped"] == 1
-    assert data["rows"][2]["cached_input_price_usd_per_mtok"] is None
+    assert data["rows"][2]["price_cached_input_usd_per_mtok"] is None
 
 
 def test_cli_clean_file_exits_zero(tmp_path, capsys):
@@ -143,7 +143,7 @@ def test_cli_clean_file_exits_zero(tmp_path, capsys):
                                                          "output_cost_per_token": 1.5e-5}}))
     code, out, err = run_cli(capsys, "prices", "import", path, "--format", "csv")
     assert code == 0
-    assert out.splitlines()[1].startswith("p,m,15.0,3.0,,chat,")
+    assert out.splitlines()[1].startswith("p,m,15.0,3.0,,,,,chat,")
 
 
 def test_cli_missing_file_and_no_action(tmp_path, capsys):

@@ -197,3 +197,17 @@ def test_a_free_model_shows_no_gross_margin(tmp_path, capsys):
     code, out, _ = run(capsys, "report", book, "--format", "json")
     margin = {r["model"]: r["gross_margin"] for r in __import__("json").loads(out)["markups"]}
     assert margin["test-embedding"] is None and margin["GPT-5.5"] > 0.9
+
+
+def test_imported_rows_carry_input_and_cached_input_prices(imported):
+    """The catalog's input_cost_per_token and cache_read_input_token_cost (x 1e6) land in
+    the Prices table's input and cached-input columns (the sample: $5 / $0.50 for
+    claude-test-opus, $0.28 / $0.028 for deepseek/test-flash)."""
+    import json
+    catalog = json.loads(SAMPLE.read_text())
+    prices = read_book(imported).raw["Prices"].set_index("model")
+    for model in NEW:
+        entry = catalog[model]
+        assert close(prices.loc[model, "price_input_usd_per_mtok"], entry["input_cost_per_token"] * 1e6)
+        assert close(prices.loc[model, "price_cached_input_usd_per_mtok"],
+                     entry["cache_read_input_token_cost"] * 1e6)

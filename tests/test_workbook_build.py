@@ -78,6 +78,7 @@ def test_input_cells_styled_and_validated(main_book):
                 validated.add(rng.min_col)
         for j, header in enumerate(headers, start=1):
             if header not in ("source", "description", "architecture", "provider", "model", "plan",
+                              "as_of", "workload",
                               "gpu") or header == "gpu" and table_name != "Hardware":
                 assert j in validated, f"{table_name}.{header} has data validation"
 

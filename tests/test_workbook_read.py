@@ -289,7 +289,7 @@ def test_check_of_the_unedited_book_flags_only_the_moe_profile(book, capsys):
     assert "1 physics warning(s)" in err
     assert run_cli(capsys, "check", book, "--strict")[0] == 1     # ... unless --strict
     code, out, err = run_cli(capsys, "check", book, "--no-physics")
-    assert (code, out, err) == (0, "OK: 11 rows in 5 tables, no problem (physics check skipped)\n", "")
+    assert (code, out, err) == (0, "OK: 15 rows in 6 tables, no problem (physics check skipped)\n", "")
     assert (book.read_bytes(), book.stat().st_mtime_ns) == before
 
 
@@ -298,7 +298,7 @@ def test_check_ok_when_every_profile_is_physical(book, capsys):
         set_table_value(wb, "Models", "model", "moe-284b-a13b", "gpus", 4)
         set_table_value(wb, "Models", "model", "moe-284b-a13b", "batch_size", None)
     edit(book, change)
-    assert run_cli(capsys, "check", book) == (0, "OK: 11 rows in 5 tables, no problem\n", "")
+    assert run_cli(capsys, "check", book) == (0, "OK: 15 rows in 6 tables, no problem\n", "")
 
 
 def test_check_flags_a_throughput_above_the_decode_bound_at_its_cell(book, capsys):
@@ -444,7 +444,7 @@ def test_ten_thousand_rows_read_correctly(book, monkeypatch):
         table.autoFilter.ref = table.ref
     edit(book, change)
     tables = read_book(book)
-    assert tables.problems == [] and tables.row_count == 10_008
+    assert tables.problems == [] and tables.row_count == 10_012
     models = read_inputs(book).models
     assert len(models) == 10_000
     assert models["model"].iloc[[0, 3, 4321, 9999]].tolist() == [

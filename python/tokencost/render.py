@@ -66,7 +66,7 @@ def unit_of(name: str) -> Unit:
     else 4 significant digits. Always thousands separators, never scientific notation.
     """
     n = str(name).lower()
-    if n == "markup" or n.endswith("_markup"):
+    if n == "markup" or n.endswith("_markup") or n.startswith("markup_"):
         return MULTIPLE
     if "utilization" in n or "margin" in n or "share" in n or n == "cost_of_capital":
         return SHARE

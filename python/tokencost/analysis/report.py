@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import InputError
 from ..inputs.validate import Inputs, variant_inputs, variant_overrides
 from .model import COST_TERMS, Results, numeric_cells, evaluate, not_finite_problem
+from .token_prices import token_prices, workload_economics
 
 COMPONENT_LABELS = {
     "depreciation_usd_per_month": "GPU depreciation",
@@ -23,6 +24,8 @@ TITLES = {
     "gpu_costs": "GPU cost build-up",
     "model_costs": "Cost per million output tokens by model profile",
     "markups": "What they charge vs. what it costs",
+    "token_prices": "Beyond the seed's output-only view: prices and costs by token type (USD per MTok)",
+    "workload_economics": "Blended over each workload (USD per MTok of traffic, input and output)",
     "subscriptions": "Subscriptions recalculated at hardware cost (USD/month)",
     "physics_checks": "Physics check: does each throughput assumption fit the hardware?",
 }
@@ -53,6 +56,9 @@ NOTES = [
     "Hardware-only cost: excludes R&D amortization and software development (as the seed).",
     "The seed prints 22.6x for GPT-5.5 because it divides $30 by the rounded cost $1.33; "
     "the unrounded $1.3316 gives 22.5x.",
+    "By token type: input cost = $/GPU-hour / (prefill tokens/s x 3600 x utilization / 1,000,000), "
+    "cached input = input cost x cached_input_cost_factor, both from token_mix.csv (assumptions); "
+    "a blank means no input price or no prefill throughput for the cost basis.",
 ]
 
 
@@ -88,10 +94,26 @@ def _display(results: Results) -> dict[str, pd.DataFrame]:
     }
 
 
-def report_data(inputs: Inputs) -> dict:
+def _token_mix(mix):
+    if mix is None:
+        from ..inputs.reference_tables import read_catalog
+        mix = read_catalog("token_mix.csv")
+    return mix
+
+
+def token_sections(inputs: Inputs, base: Results, mix=None) -> dict[str, pd.DataFrame]:
+    """``token_prices`` (per price row: price, cost and markup by token type) and
+    ``workload_economics`` (per price row x workload: blended price, cost, markup and
+    gross margin). *mix* is the token-mix catalog (default: the shipped ``token_mix.csv``)."""
+    prices = token_prices(inputs, base.model_costs, _token_mix(mix))
+    return {"token_prices": prices, "workload_economics": workload_economics(prices, inputs.workloads)}
+
+
+def report_data(inputs: Inputs, mix=None) -> dict:
     """Everything ``tokencost report`` shows, as plain tables (JSON-ready via render)."""
     base = evaluate(inputs)
     data = {"overrides": dict(inputs.overrides), **base.tables(),
+            **token_sections(inputs, base, mix),
             "physics_checks": physics_section(inputs), "variants": {}, "notes": NOTES}
     variants = variant_inputs(inputs)
     for name, overrides in variant_overrides(inputs).items():
@@ -100,9 +122,14 @@ def report_data(inputs: Inputs) -> dict:
     return data
 
 
-def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+def report_sections(inputs: Inputs, mix=None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Titled display tables for the text formats, variants included."""
-    sections = _display(evaluate(inputs))
+    base = evaluate(inputs)
+    sections = _display(base)
+    tokens = token_sections(inputs, base, mix)
+    sections["token_prices"] = tokens["token_prices"].drop(columns=["as_of"])
+    sections["workload_economics"] = tokens["workload_economics"].drop(
+        columns=["input_tokens_per_output_token", "cache_hit_share"])
     sections["physics_checks"] = physics_section(inputs)[["model", "gpu", "tokens_per_s", "ok", "reason"]]
     titles = dict(TITLES)
     variants = variant_inputs(inputs)
@@ -117,4 +144,5 @@ def report_sections(inputs: Inputs) -> tuple[dict[str, pd.DataFrame], dict[str, 
     return sections, titles
 
 
-__all__ = ["report_data", "report_sections", "cost_breakdown", "COST_TERMS", "NOTES"]
+__all__ = ["report_data", "report_sections", "token_sections", "cost_breakdown", "COST_TERMS",
+           "NOTES"]

@@ -25,13 +25,14 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def render_report(inputs, fmt: str) -> str:
-    """The report of *inputs* in *fmt* (table, csv, json, markdown)."""
+def render_report(inputs, fmt: str, mix=None) -> str:
+    """The report of *inputs* in *fmt* (table, csv, json, markdown); *mix* is the token-mix
+    catalog (default: the shipped ``token_mix.csv``)."""
     from ..analysis.report import NOTES, report_data, report_sections
     from ..render import render_sections, to_json, wrap_text
     if fmt == "json":
-        return to_json(report_data(inputs))
-    sections, titles = report_sections(inputs)
+        return to_json(report_data(inputs, mix))
+    sections, titles = report_sections(inputs, mix)
     text = render_sections(sections, fmt, titles)
     if fmt in ("table", "markdown"):
         notes = "\n".join(f"- {n}" for n in NOTES)
@@ -40,5 +41,7 @@ def render_report(inputs, fmt: str) -> str:
 
 
 def run(args) -> int:
-    sys.stdout.write(render_report(load_inputs(args), args.format))
+    from ..inputs.reference_tables import read_catalog
+    mix = read_catalog("token_mix.csv", getattr(args, "data", None))
+    sys.stdout.write(render_report(load_inputs(args), args.format, mix))
     return 0

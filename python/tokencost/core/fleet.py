@@ -32,6 +32,7 @@ HOURS_PER_DAY = 24.0
 __all__ = [
     "rent_vs_own_breakeven_utilization", "rent_vs_own_cost_per_mtok",
     "token_costs_usd_per_mtok", "blended_price_usd_per_mtok", "blended_cost_usd_per_mtok",
+    "workload_economics",
     "energy_j_per_token", "tokens_per_s_per_mw", "fleet_from_power_budget",
     "fleet_pnl", "fleet_implied_utilization",
 ]
@@ -256,6 +257,84 @@ def blended_cost_usd_per_mtok(gpu_hour_usd, decode_tokens_per_s, prefill_tokens_
     return wrap(_blend(cin, cc, cout, r, h), gpu_hour_usd, decode_tokens_per_s,
                 prefill_tokens_per_s, input_output_ratio, cache_hit_share,
                 cached_input_cost_factor, cached_prefill_tokens_per_s, utilization)
+
+
+def workload_economics(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                       price_output_usd_per_mtok, cost_input_usd_per_mtok,
+                       cost_cached_input_usd_per_mtok, cost_output_usd_per_mtok,
+                       input_tokens_per_output_token, cache_hit_share):
+    """Blended price, blended cost, blended markup and gross margin of a workload.
+
+    A workload sends r input tokens per output token, a share h of them read
+    from cache. Price and cost are blended with the same weights
+    (:func:`blended_price_usd_per_mtok`), per million tokens of traffic:
+
+        blended = (r x ((1 - h) x input + h x cached) + output) / (r + 1)
+
+        blended markup = blended price / blended cost
+        gross margin = (blended price - blended cost) / blended price
+
+    Every argument broadcasts against the others, so one call gives every
+    price row x every workload (a column of prices against a row of
+    workloads).
+
+    Parameters
+    ----------
+    price_input_usd_per_mtok : float or array-like
+        List price of input tokens not served from cache [USD/MTok]. Must be >= 0.
+    price_cached_input_usd_per_mtok : float or array-like
+        List price of cached input tokens [USD/MTok]; pass the input price where
+        there is no cache discount. Must be >= 0.
+    price_output_usd_per_mtok : float or array-like
+        List price of output tokens [USD/MTok]. Must be >= 0.
+    cost_input_usd_per_mtok : float or array-like
+        Cost to serve input tokens not served from cache (prefill) [USD/MTok],
+        e.g. from :func:`token_costs_usd_per_mtok`. Must be >= 0.
+    cost_cached_input_usd_per_mtok : float or array-like
+        Cost to serve cached input tokens [USD/MTok]. Must be >= 0.
+    cost_output_usd_per_mtok : float or array-like
+        Cost to serve output tokens (decode) [USD/MTok]. Must be > 0.
+    input_tokens_per_output_token : float or array-like
+        Input tokens per output token, r [-]. Must be >= 0.
+    cache_hit_share : float or array-like
+        Share of input tokens served from cache, h [-], in [0, 1].
+
+    Returns
+    -------
+    dict of str to float, ndarray or Series
+        ``blended_price_usd_per_mtok`` and ``blended_cost_usd_per_mtok`` [USD per
+        million tokens of traffic], ``blended_markup`` [x] and ``gross_margin``
+        [share of the blended price; NaN where the blended price is 0].
+
+    References
+    ----------
+    .. [2] Artificial Analysis, "Benchmarking Methodology": the 3:1 blend (r = 3, h = 0).
+    """
+    args = (price_input_usd_per_mtok, price_cached_input_usd_per_mtok, price_output_usd_per_mtok,
+            cost_input_usd_per_mtok, cost_cached_input_usd_per_mtok, cost_output_usd_per_mtok,
+            input_tokens_per_output_token, cache_hit_share)
+    pin = check(price_input_usd_per_mtok, "price_input_usd_per_mtok", ge=0)
+    pc = check(price_cached_input_usd_per_mtok, "price_cached_input_usd_per_mtok", ge=0)
+    pout = check(price_output_usd_per_mtok, "price_output_usd_per_mtok", ge=0)
+    cin = check(cost_input_usd_per_mtok, "cost_input_usd_per_mtok", ge=0)
+    cc = check(cost_cached_input_usd_per_mtok, "cost_cached_input_usd_per_mtok", ge=0)
+    cout = check(cost_output_usd_per_mtok, "cost_output_usd_per_mtok", gt=0)
+    r = check(input_tokens_per_output_token, "input_tokens_per_output_token", ge=0)
+    h = check(cache_hit_share, "cache_hit_share", ge=0, le=1)
+    shape = broadcast(price_input_usd_per_mtok=pin, price_cached_input_usd_per_mtok=pc,
+                      price_output_usd_per_mtok=pout, cost_input_usd_per_mtok=cin,
+                      cost_cached_input_usd_per_mtok=cc, cost_output_usd_per_mtok=cout,
+                      input_tokens_per_output_token=r, cache_hit_share=h)
+    price = np.broadcast_to(_blend(pin, pc, pout, r, h), shape)
+    cost = np.broadcast_to(_blend(cin, cc, cout, r, h), shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = np.where(price > 0, (price - cost) / np.where(price > 0, price, 1.0), np.nan)
+    return {
+        "blended_price_usd_per_mtok": wrap(price, *args),
+        "blended_cost_usd_per_mtok": wrap(cost, *args),
+        "blended_markup": wrap(price / cost, *args),
+        "gross_margin": wrap(margin, *args),
+    }
 
 
 # --------------------------------------------------------------------------- power

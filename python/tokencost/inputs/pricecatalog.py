@@ -3,7 +3,9 @@
 The community catalog ``model_prices_and_context_window.json`` of the LiteLLM
 project [1]_ is one JSON object: model name -> entry, with per-token prices
 ``input_cost_per_token``, ``output_cost_per_token`` and (optionally)
-``cache_read_input_token_cost``, the provider in ``litellm_provider`` and the
+``cache_read_input_token_cost``, ``cache_creation_input_token_cost`` (cache writes) and
+the batch prices ``input_cost_per_token_batches`` / ``output_cost_per_token_batches``,
+the provider in ``litellm_provider`` and the
 kind of endpoint in ``mode``. A ``sample_spec`` entry documents the format and
 is skipped, as are fields this importer does not use.
 
@@ -42,13 +44,20 @@ MAX_BYTES = 32 * 1024 * 1024
 MAX_NAME_CHARS = 256
 TOKENS_PER_MTOK = 1e6
 
-COLUMNS = ["provider", "model", "price_usd_per_mtok", "input_price_usd_per_mtok",
-           "cached_input_price_usd_per_mtok", "mode", "source"]
+COLUMNS = ["provider", "model", "price_usd_per_mtok", "price_input_usd_per_mtok",
+           "price_cached_input_usd_per_mtok", "price_cache_write_usd_per_mtok",
+           "price_batch_input_usd_per_mtok", "price_batch_output_usd_per_mtok", "mode", "source"]
 
+#: column (the Prices table's names; ``price_usd_per_mtok`` is the output price) -> LiteLLM
+#: field. The cache-write and batch prices are kept in the import's rows for the analyst to
+#: read; the Prices table holds the first three.
 PRICE_FIELDS = {
     "price_usd_per_mtok": "output_cost_per_token",
-    "input_price_usd_per_mtok": "input_cost_per_token",
-    "cached_input_price_usd_per_mtok": "cache_read_input_token_cost",
+    "price_input_usd_per_mtok": "input_cost_per_token",
+    "price_cached_input_usd_per_mtok": "cache_read_input_token_cost",
+    "price_cache_write_usd_per_mtok": "cache_creation_input_token_cost",
+    "price_batch_input_usd_per_mtok": "input_cost_per_token_batches",
+    "price_batch_output_usd_per_mtok": "output_cost_per_token_batches",
 }
 
 
@@ -180,15 +189,18 @@ def parse(catalog: Any, source: str = "LiteLLM catalog", modes=None) -> ImportRe
             problems.append(f"key {_safe(key)!r}, field litellm_provider: must be 1-{MAX_NAME_CHARS} "
                             f"printable characters")
         prices = {col: _price(entry, key, f, problems) for col, f in PRICE_FIELDS.items()}
+        cached, uncached = prices["price_cached_input_usd_per_mtok"], prices["price_input_usd_per_mtok"]
+        if cached is not None and uncached is not None and cached > uncached:
+            problems.append(f"key {_safe(key)!r}, field cache_read_input_token_cost: a cache read "
+                            f"must not cost more than input_cost_per_token, got {cached / 1e6!r} "
+                            f"> {uncached / 1e6!r}")
         if len(problems) > bad_before:
             continue
         if not mode.isprintable() or len(mode) > MAX_NAME_CHARS:
             mode = _safe(mode, MAX_NAME_CHARS)
         rows.append({
             "provider": provider.strip(), "model": key.strip(),
-            "price_usd_per_mtok": prices["price_usd_per_mtok"],
-            "input_price_usd_per_mtok": prices["input_price_usd_per_mtok"],
-            "cached_input_price_usd_per_mtok": prices["cached_input_price_usd_per_mtok"],
+            **prices,
             "mode": mode, "source": f"{source}, key {key.strip()!r} (per-token USD x 1e6)",
         })
     frame = pd.DataFrame(rows, columns=COLUMNS)

@@ -44,6 +44,11 @@ class Column:
     references: Optional[str] = None
     whole: bool = False
     limit: Optional[float] = None
+    #: another number column of the same table this one may not exceed in the same row
+    #: (a cached-input price above the input price); checked where both are given
+    le_column: Optional[str] = None
+    #: False: not an input ``--set`` and variants may override (a per-row price or workload)
+    overridable: bool = True
 
     def rule_text(self) -> str:
         """The bounds in words, e.g. ``> 0`` or ``in (0, 1]`` (the workbook's
@@ -121,6 +126,9 @@ class TableSpec:
     columns: tuple[Column, ...] = field(default_factory=tuple)
     unique_key: bool = True
     min_rows: int = 1
+    #: True: the table may be absent (a data folder or a workbook made before it existed);
+    #: it is then read as empty
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -197,9 +205,19 @@ PRICES = TableSpec(
     (
         Column("provider", "name", "Provider", kind="text"),
         Column("model", "name", "Provider's model name", kind="text"),
-        Column("price_usd_per_mtok", "USD/MTok", "List price for output tokens", ge=0),
+        Column("price_usd_per_mtok", "USD/MTok", "List price for output tokens (the output price)",
+               ge=0),
         Column("cost_basis", "name", "Model profile whose cost the price is compared against",
                kind="text", references="Models.model"),
+        Column("price_input_usd_per_mtok", "USD/MTok",
+               "List price for input tokens not served from cache (blank = not known)", ge=0,
+               required=False, overridable=False),
+        Column("price_cached_input_usd_per_mtok", "USD/MTok",
+               "List price for cached input tokens (cache reads; blank = no cache discount, "
+               "the input price)", ge=0, required=False, le_column="price_input_usd_per_mtok",
+               overridable=False),
+        Column("as_of", "date", "When the prices were read (date as text, e.g. 2026-04-30)",
+               kind="text", required=False),
         SOURCE,
     ),
 )
@@ -228,9 +246,27 @@ VARIANTS = TableSpec(
     ),
     unique_key=False,
     min_rows=0,
+    optional=True,
 )
 
-TABLES: tuple[TableSpec, ...] = (HARDWARE, COST_COMPONENTS, MODELS, PRICES, SUBSCRIPTIONS, VARIANTS)
+WORKLOADS = TableSpec(
+    "Workloads", "workloads.csv", "workload",
+    "Named traffic mixes: input tokens per output token and the share of input served from cache",
+    (
+        Column("workload", "name", "Workload name, e.g. chat", kind="text"),
+        Column("input_tokens_per_output_token", "tokens/token",
+               "Input tokens sent per output token generated", ge=0, overridable=False),
+        Column("cache_hit_share", "share", "Share of input tokens served from cache", ge=0, le=1,
+               overridable=False),
+        Column("description", "text", "What this workload stands for", kind="text", required=False),
+        SOURCE,
+    ),
+    min_rows=0,
+    optional=True,
+)
+
+TABLES: tuple[TableSpec, ...] = (HARDWARE, COST_COMPONENTS, MODELS, PRICES, SUBSCRIPTIONS, VARIANTS,
+                                 WORKLOADS)
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 #: the longest context a command or function argument may name [tokens]: a thousand
@@ -261,7 +297,7 @@ def overridable_inputs() -> dict[str, TableSpec]:
         if table is VARIANTS:
             continue
         for col in table.columns:
-            if col.kind == "number":
+            if col.kind == "number" and col.overridable:
                 out.setdefault(col.name, table)
     return out
 

@@ -88,6 +88,10 @@ class Inputs:
     def variants(self) -> pd.DataFrame:
         return self.tables["Variants"]
 
+    @property
+    def workloads(self) -> pd.DataFrame:
+        return self.tables["Workloads"]
+
     def with_overrides(self, overrides: Mapping[str, float],
                        sources: Optional[Mapping[str, str]] = None) -> "Inputs":
         """A copy in which each named input takes *value* in every row of its table
@@ -197,7 +201,7 @@ def _prepare(raw: Mapping[str, pd.DataFrame], locate: Locator,
     for spec in TABLES:
         frame = raw.get(spec.name)
         if frame is None:
-            if spec is VARIANTS:
+            if spec.optional:
                 frame = pd.DataFrame(columns=spec.column_names)
             else:
                 problems.append(Problem(locate(spec.name, None, None),
@@ -324,6 +328,16 @@ def _check_keys_and_references(spec: TableSpec, tables: Mapping[str, pd.DataFram
                                         spec.name, i, spec.key))
             else:
                 seen[k] = i
+    for col in spec.columns:
+        if col.le_column is None or col.name not in frame.columns:
+            continue
+        other = spec.column(col.le_column)
+        for i, (value, bound) in enumerate(zip(frame[col.name], frame[col.le_column])):
+            valid = not col.invalid(value).any() and not other.invalid(bound).any()  # else reported
+            if valid and value > bound:
+                problems.append(Problem(locate(spec.name, i, col.name),
+                                        f"{col.name} must be <= {col.le_column} ({bound:g}) in the "
+                                        f"same row, got {value:g}", spec.name, i, col.name))
     if spec is VARIANTS:
         known = overridable_inputs()
         for i, (name, value) in enumerate(zip(frame["name"], frame["value"])):

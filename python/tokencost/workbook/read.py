@@ -350,7 +350,7 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
         found = by_casefold.get(spec.name.casefold())
         if found is not None:
             wanted[spec.name] = found
-        elif spec is not VARIANTS:
+        elif not spec.optional:
             missing.append(spec.name)
 
     shared = _SharedStrings(zf, shared_part)

@@ -2,7 +2,8 @@
 
 The rows come from :func:`tokencost.inputs.pricecatalog.import_file` (a LiteLLM-format
 catalog). Each becomes a Prices row (provider, model, output price, the
-model profile it is compared against, source); models already in the table
+model profile it is compared against, input and cached-input prices where the catalog
+and the workbook's table have them, source); models already in the table
 are left alone and reported. The write goes through
 :class:`tokencost.workbook.edit.session.EditSession` (refuses to lose parts,
 atomic, ``.bak``), and every formula gets its cached value back through
@@ -56,15 +57,21 @@ def append_prices(book, prices: pd.DataFrame, cost_basis: str, output=None,
                                          f"got {cost_basis!r}")
     basis = profiles[name_key(cost_basis.strip())]
     present = {name_key(m) for m in tables.raw["Prices"]["model"].dropna()}
+    present_columns = set(tables.raw["Prices"].columns)   # a workbook made before input prices
     rows, skipped = [], []
     for rec in prices.to_dict("records"):
         if name_key(rec["model"]) in present:
             skipped.append(rec["model"])
             continue
         present.add(name_key(rec["model"]))
-        rows.append({"provider": rec["provider"], "model": rec["model"],
-                     "price_usd_per_mtok": float(rec["price_usd_per_mtok"]),
-                     "cost_basis": basis, "source": rec["source"]})
+        row = {"provider": rec["provider"], "model": rec["model"],
+               "price_usd_per_mtok": float(rec["price_usd_per_mtok"]),
+               "cost_basis": basis, "source": rec["source"]}
+        for name in ("price_input_usd_per_mtok", "price_cached_input_usd_per_mtok"):
+            value = rec.get(name)
+            if value is not None and not pd.isna(value) and name in present_columns:
+                row[name] = float(value)
+        rows.append(row)
     result = PriceImport(book, None, [r["model"] for r in rows], skipped)
     if not rows:
         return result

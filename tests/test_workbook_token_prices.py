@@ -1,0 +1,129 @@
+"""The workbook's prices and costs by token type and its blended markup for a chosen
+workload (#14), recalculated by LibreOffice and compared with the core (rel 1e-9), also
+after an analyst adds a price row and a workload row and picks that workload."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from tokencost.analysis.model import evaluate
+from tokencost.analysis.token_prices import token_prices, workload_economics
+from tokencost.errors import InputError
+from tokencost.inputs.datasets import read_raw_tables
+from tokencost.inputs.reference_tables import read_catalog
+from tokencost.inputs.validate import prepare
+from tokencost.workbook.libreoffice import recalculated_values
+from tokencost.workbook.read import read_inputs
+
+from workbook_helpers import append_table_row, close, set_table_value
+
+#: Outputs header -> column of the core's tables (token_prices, or workload_economics)
+PRICE_HEADERS = {"Input price": "price_input_usd_per_mtok",
+                 "Cached input price": "price_cached_input_usd_per_mtok",
+                 "Output price": "price_output_usd_per_mtok",
+                 "Input cost": "cost_input_usd_per_mtok",
+                 "Cached input cost": "cost_cached_input_usd_per_mtok",
+                 "Output cost": "cost_output_usd_per_mtok",
+                 "Markup on input": "markup_input", "Markup on output": "markup_output"}
+BLENDED_HEADERS = {"Blended price": "blended_price_usd_per_mtok",
+                   "Blended cost": "blended_cost_usd_per_mtok",
+                   "Blended markup": "blended_markup", "Blended gross margin": "gross_margin"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_libreoffice(libreoffice):
+    """Every test here needs LibreOffice (fails, never skips, without it)."""
+
+
+def column(values, book, header, n):
+    """The first *n* values under the Outputs header *header*."""
+    ws = load_workbook(book)["Outputs"]
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == header and cell.style == "header":
+                return [values["Outputs"].get(ws.cell(cell.row + 1 + i, cell.column).coordinate)
+                        for i in range(n)]
+    raise KeyError(header)
+
+
+def core_tables(raw, workload):
+    inputs = prepare(raw)
+    prices = token_prices(inputs, evaluate(inputs).model_costs, read_catalog("token_mix.csv"))
+    blended = workload_economics(prices, inputs.workloads)
+    return prices, blended[blended["workload"] == workload].reset_index(drop=True)
+
+
+def assert_outputs_equal_core(values, book, prices, blended):
+    n = len(prices)
+    for headers, frame in ((PRICE_HEADERS, prices), (BLENDED_HEADERS, blended)):
+        for header, name in headers.items():
+            got = column(values, book, header, n + 1)
+            expected = [None if np.isnan(x) else float(x) for x in frame[name]]
+            assert got[n] in ("", None), header                        # the first unused slot
+            for a, b in zip(got[:n], expected):
+                assert (a in ("", None)) if b is None else close(a, b, 1e-9), (header, got, expected)
+    return True
+
+
+def test_built_book_by_token_type_equals_the_core(built_book, built_recalculated):
+    prices, blended = core_tables(read_raw_tables(), "coding agent")
+    assert built_recalculated["Outputs"] and assert_outputs_equal_core(
+        built_recalculated, built_book, prices, blended)
+    # the DeepSeek V4 Pro profile has no prefill throughput: blank, not a guess
+    assert np.isnan(prices.loc[1, "cost_input_usd_per_mtok"])
+    assert built_recalculated["Checks"]["A2"] == "Master check: OK"
+
+
+def test_an_analysts_price_row_and_workload_row_flow_through(built_book, tmp_path):
+    edited = tmp_path / "edited.xlsm"
+    wb = load_workbook(built_book, keep_vba=True)
+    price = {"provider": "Example", "model": "Example 70B", "price_usd_per_mtok": 12.0,
+             "cost_basis": "dense-70b", "price_input_usd_per_mtok": 2.0}      # cached blank
+    work = {"workload": "rag", "input_tokens_per_output_token": 30.0, "cache_hit_share": 0.4}
+    append_table_row(wb, "Prices", price)
+    append_table_row(wb, "Workloads", work)
+    wb["Outputs"][_out_workload_cell(wb)].value = "rag"
+    wb.save(edited)
+
+    raw = read_raw_tables()
+    raw["Prices"] = pd.concat([raw["Prices"], pd.DataFrame([price])], ignore_index=True)
+    raw["Workloads"] = pd.concat([raw["Workloads"], pd.DataFrame([work])], ignore_index=True)
+    prices, blended = core_tables(raw, "rag")
+    assert prices.loc[5, "price_cached_input_usd_per_mtok"] == 2.0     # no cache discount
+    values = recalculated_values(edited)
+    assert values["Checks"]["A2"] == "Master check: OK"
+    assert assert_outputs_equal_core(values, edited, prices, blended)
+    # what `report BOOK` reads back is what the core was given
+    back = read_inputs(edited)
+    assert back.workloads["workload"].tolist()[-1] == "rag"
+    assert np.isnan(back.prices["price_cached_input_usd_per_mtok"].iloc[-1])
+
+
+def _out_workload_cell(wb):
+    dest = wb.defined_names["Out_Workload"].attr_text
+    return dest.split("!")[1].replace("$", "")
+
+
+def test_cached_price_above_input_price_is_flagged_in_the_book_and_by_the_reader(built_book, tmp_path):
+    edited = tmp_path / "bad.xlsm"
+    wb = load_workbook(built_book, keep_vba=True)
+    where = set_table_value(wb, "Prices", "model", "GPT-5.5", "price_cached_input_usd_per_mtok", 9.0)
+    wb.save(edited)
+    values = recalculated_values(edited)
+    assert values["Checks"]["A2"] != "Master check: OK"
+    with pytest.raises(InputError) as info:
+        read_inputs(edited)
+    assert str(info.value).startswith(f"Prices!{where}: price_cached_input_usd_per_mtok must be <= "
+                                      "price_input_usd_per_mtok (5) in the same row, got 9")
+
+
+def test_workload_cache_hit_share_out_of_range_is_located(built_book, tmp_path):
+    edited = tmp_path / "bad.xlsm"
+    wb = load_workbook(built_book, keep_vba=True)
+    where = set_table_value(wb, "Workloads", "workload", "chat", "cache_hit_share", 1.5)
+    wb.save(edited)
+    with pytest.raises(InputError) as info:
+        read_inputs(edited)
+    assert str(info.value).startswith(f"Workloads!{where}: cache_hit_share must be")
