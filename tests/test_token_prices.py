@@ -236,3 +236,27 @@ def test_litellm_import_fills_all_three_prices_and_keeps_cache_write_and_batch(t
     assert "bad/cache-above-input" not in got.index
     assert res.problems == ["key 'bad/cache-above-input', field cache_read_input_token_cost: a cache "
                             "read must not cost more than input_cost_per_token, got 2e-06 > 1e-06"]
+
+
+# ------------------------------------------------------------------ Excel functions
+
+def test_blended_udfs_are_the_report_figures():
+    """BLENDED_COST and BLENDED_MARKUP on the report's inputs give the report's blended cost
+    and markup (Claude Sonnet 4.6 on dense-70b, the coding-agent workload)."""
+    from tokencost.excel.udfs import BLENDED_COST, BLENDED_MARKUP
+    inputs = load_defaults()
+    data = report_data(inputs)
+    dense = evaluate(inputs).model_costs.set_index("model").loc["dense-70b"]
+    mix = {r["model"]: r for r in rows("token_mix.csv")}["dense-70b"]
+    work = {r["workload"]: r for r in rows("workloads.csv")}["coding agent"]
+    price = {r["model"]: r for r in rows("prices.csv")}["Claude Sonnet 4.6"]
+    table = data["workload_economics"]
+    want = table[(table["model"] == "Claude Sonnet 4.6") & (table["workload"] == "coding agent")].iloc[0]
+    args = (float(dense["gpu_hour_usd"]), float(dense["tokens_per_s"]), float(mix["prefill_tokens_per_s"]),
+            float(mix["cached_input_cost_factor"]), float(work["input_tokens_per_output_token"]),
+            float(work["cache_hit_share"]), float(dense["utilization"]))
+    assert BLENDED_COST(*args) == pytest.approx(want["blended_cost_usd_per_mtok"], rel=REL)
+    prices = (float(price["price_input_usd_per_mtok"]), float(price["price_cached_input_usd_per_mtok"]),
+              float(price["price_usd_per_mtok"]))
+    assert BLENDED_MARKUP(*prices, *args) == pytest.approx(want["blended_markup"], rel=REL)
+    assert BLENDED_COST(1.9, 400, 4000, 1.5) == "cached_input_cost_factor must be <= 1, got 1.5"

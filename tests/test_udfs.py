@@ -51,6 +51,8 @@ CORE_OF = {
     "ENERGY_PER_TOKEN": core.fleet.energy_j_per_token,
     "TOKENS_PER_S_PER_MW": core.fleet.tokens_per_s_per_mw,
     "BLENDED_PRICE": core.fleet.blended_price_usd_per_mtok,
+    "BLENDED_COST": core.fleet.workload_cost_usd_per_mtok,
+    "BLENDED_MARKUP": core.fleet.workload_markup,
 }
 #: the core wrapped by the functions that do not map one-to-one onto a core function's signature
 WRAPPED = {"SUBSCRIPTION_MARGIN": core.subscription_economics, "FLEET_PROFIT": core.fleet.fleet_pnl,

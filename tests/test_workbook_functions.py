@@ -172,7 +172,8 @@ def test_native_templates_and_defaults_type_no_assumption():
         assert [v for k, v in tokenize(body) if k == "number" and not is_universal(v)] == [], name
     assert {n: (d.value, d.unit, d.functions) for n, d in named_defaults().items()} == {
         "Default_hours_per_month": (730.0, "h/month", ("GPU_MONTHLY_COST", "GPU_HOUR_COST")),
-        "Default_input_output_ratio": (3.0, "ratio", ("BLENDED_PRICE",)),
+        "Default_input_output_ratio": (3.0, "ratio", ("BLENDED_PRICE", "BLENDED_COST",
+                                                      "BLENDED_MARKUP")),
     }
     for spec in udfs.UDF_SPECS:            # every default of a native function is covered
         if spec.name in native_templates():

@@ -1904,6 +1904,160 @@ def blended_cost_usd_per_mtok(gpu_hour_usd, decode_tokens_per_s, prefill_tokens_
                 cached_input_cost_factor, cached_prefill_tokens_per_s, utilization)
 
 
+def workload_economics(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                       price_output_usd_per_mtok, cost_input_usd_per_mtok,
+                       cost_cached_input_usd_per_mtok, cost_output_usd_per_mtok,
+                       input_tokens_per_output_token, cache_hit_share):
+    """Blended price, blended cost, blended markup and gross margin of a workload.
+
+    A workload sends r input tokens per output token, a share h of them read
+    from cache. Price and cost are blended with the same weights
+    (:func:`blended_price_usd_per_mtok`), per million tokens of traffic:
+
+        blended = (r x ((1 - h) x input + h x cached) + output) / (r + 1)
+
+        blended markup = blended price / blended cost
+        gross margin = (blended price - blended cost) / blended price
+
+    Every argument broadcasts against the others, so one call gives every
+    price row x every workload (a column of prices against a row of
+    workloads).
+
+    Parameters
+    ----------
+    price_input_usd_per_mtok : float or array-like
+        List price of input tokens not served from cache [USD/MTok]. Must be >= 0.
+    price_cached_input_usd_per_mtok : float or array-like
+        List price of cached input tokens [USD/MTok]; pass the input price where
+        there is no cache discount. Must be >= 0.
+    price_output_usd_per_mtok : float or array-like
+        List price of output tokens [USD/MTok]. Must be >= 0.
+    cost_input_usd_per_mtok : float or array-like
+        Cost to serve input tokens not served from cache (prefill) [USD/MTok],
+        e.g. from :func:`token_costs_usd_per_mtok`. Must be >= 0.
+    cost_cached_input_usd_per_mtok : float or array-like
+        Cost to serve cached input tokens [USD/MTok]. Must be >= 0.
+    cost_output_usd_per_mtok : float or array-like
+        Cost to serve output tokens (decode) [USD/MTok]. Must be > 0.
+    input_tokens_per_output_token : float or array-like
+        Input tokens per output token, r [-]. Must be >= 0.
+    cache_hit_share : float or array-like
+        Share of input tokens served from cache, h [-], in [0, 1].
+
+    Returns
+    -------
+    dict of str to float, ndarray or Series
+        ``blended_price_usd_per_mtok`` and ``blended_cost_usd_per_mtok`` [USD per
+        million tokens of traffic], ``blended_markup`` [x] and ``gross_margin``
+        [share of the blended price; NaN where the blended price is 0].
+
+    References
+    ----------
+    .. [2] Artificial Analysis, "Benchmarking Methodology": the 3:1 blend (r = 3, h = 0).
+    """
+    args = (price_input_usd_per_mtok, price_cached_input_usd_per_mtok, price_output_usd_per_mtok,
+            cost_input_usd_per_mtok, cost_cached_input_usd_per_mtok, cost_output_usd_per_mtok,
+            input_tokens_per_output_token, cache_hit_share)
+    pin = check(price_input_usd_per_mtok, "price_input_usd_per_mtok", ge=0)
+    pc = check(price_cached_input_usd_per_mtok, "price_cached_input_usd_per_mtok", ge=0)
+    pout = check(price_output_usd_per_mtok, "price_output_usd_per_mtok", ge=0)
+    cin = check(cost_input_usd_per_mtok, "cost_input_usd_per_mtok", ge=0)
+    cc = check(cost_cached_input_usd_per_mtok, "cost_cached_input_usd_per_mtok", ge=0)
+    cout = check(cost_output_usd_per_mtok, "cost_output_usd_per_mtok", gt=0)
+    r = check(input_tokens_per_output_token, "input_tokens_per_output_token", ge=0)
+    h = check(cache_hit_share, "cache_hit_share", ge=0, le=1)
+    shape = broadcast(price_input_usd_per_mtok=pin, price_cached_input_usd_per_mtok=pc,
+                      price_output_usd_per_mtok=pout, cost_input_usd_per_mtok=cin,
+                      cost_cached_input_usd_per_mtok=cc, cost_output_usd_per_mtok=cout,
+                      input_tokens_per_output_token=r, cache_hit_share=h)
+    price = np.broadcast_to(_blend(pin, pc, pout, r, h), shape)
+    cost = np.broadcast_to(_blend(cin, cc, cout, r, h), shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = np.where(price > 0, (price - cost) / np.where(price > 0, price, 1.0), np.nan)
+    return {
+        "blended_price_usd_per_mtok": wrap(price, *args),
+        "blended_cost_usd_per_mtok": wrap(cost, *args),
+        "blended_markup": wrap(price / cost, *args),
+        "gross_margin": wrap(margin, *args),
+    }
+
+
+def _workload_from_gpu(price_input, price_cached_input, price_output, gpu_hour_usd, tokens_per_s,
+                       prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                       cache_hit_share, utilization):
+    costs = token_costs_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                                     cached_input_cost_factor=cached_input_cost_factor,
+                                     utilization=utilization)
+    return workload_economics(price_input, price_cached_input, price_output,
+                              costs["input_cost_usd_per_mtok"],
+                              costs["cached_input_cost_usd_per_mtok"],
+                              costs["output_cost_usd_per_mtok"], input_output_ratio,
+                              cache_hit_share)
+
+
+def workload_cost_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                               cached_input_cost_factor, input_output_ratio=3.0,
+                               cache_hit_share=0.0, utilization=1.0):
+    """Blended cost of one million tokens of a workload's traffic, from the GPU-hour up.
+
+    The costs of each token type (:func:`token_costs_usd_per_mtok`) blended by
+    :func:`workload_economics`: (r x ((1 - h) x input + h x cached) + output) / (r + 1).
+
+    Parameters
+    ----------
+    gpu_hour_usd : float or array-like
+        Cost of one GPU-hour [USD/h]. Must be >= 0.
+    tokens_per_s : float or array-like
+        Output (decode) tokens per second per GPU [tokens/s]. Must be > 0.
+    prefill_tokens_per_s : float or array-like
+        Uncached input tokens processed per second per GPU [tokens/s]. Must be > 0.
+    cached_input_cost_factor : float or array-like
+        Cost of a cached input token as a share of an uncached one [-], in [0, 1].
+    input_output_ratio : float or array-like, default 3
+        Input tokens per output token, r [-]. Must be >= 0.
+    cache_hit_share : float or array-like, default 0
+        Share of input tokens served from cache, h [-], in [0, 1].
+    utilization : float or array-like, default 1.0
+        Busy share of paid hours [-], in (0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Blended cost [USD per million tokens of traffic].
+    """
+    return _workload_from_gpu(0.0, 0.0, 0.0, gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                              cached_input_cost_factor, input_output_ratio, cache_hit_share,
+                              utilization)["blended_cost_usd_per_mtok"]
+
+
+def workload_markup(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                    price_output_usd_per_mtok, gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                    cached_input_cost_factor, input_output_ratio=3.0, cache_hit_share=0.0,
+                    utilization=1.0):
+    """Blended markup of a workload [x] = blended price / blended cost.
+
+    The ``blended_markup`` of :func:`workload_economics`, with each token type's cost from
+    the GPU-hour up (:func:`token_costs_usd_per_mtok`).
+
+    Parameters
+    ----------
+    price_input_usd_per_mtok, price_cached_input_usd_per_mtok, price_output_usd_per_mtok
+        List prices of uncached input, cached input and output tokens [USD/MTok], each >= 0.
+    gpu_hour_usd, tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor,
+    input_output_ratio, cache_hit_share, utilization
+        See :func:`workload_cost_usd_per_mtok`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Blended markup [x]; 1.0 means the workload is priced at cost.
+    """
+    return _workload_from_gpu(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                              price_output_usd_per_mtok, gpu_hour_usd, tokens_per_s,
+                              prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                              cache_hit_share, utilization)["blended_markup"]
+
+
 # --------------------------------------------------------------------------- power
 
 def energy_j_per_token(power_w, pue, tokens_per_s):
@@ -2170,6 +2324,8 @@ core = types.SimpleNamespace(
     energy_j_per_token=energy_j_per_token,
     tokens_per_s_per_mw=tokens_per_s_per_mw,
     blended_price_usd_per_mtok=blended_price_usd_per_mtok,
+    workload_cost_usd_per_mtok=workload_cost_usd_per_mtok,
+    workload_markup=workload_markup,
 )
 
 
@@ -2366,3 +2522,41 @@ def BLENDED_PRICE(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
     return call(core.blended_price_usd_per_mtok, price_input_usd_per_mtok,
                 price_cached_input_usd_per_mtok, price_output_usd_per_mtok, input_output_ratio,
                 cache_hit_share)
+
+
+@func
+@arg('gpu_hour_usd', ndim=2, err_to_str=True, doc='Fully-loaded (or rental) cost of one GPU-hour [USD/h]')
+@arg('tokens_per_s', ndim=2, err_to_str=True, doc='Output tokens per second per GPU [tokens/s per GPU]')
+@arg('prefill_tokens_per_s', ndim=2, err_to_str=True, doc='Uncached input tokens processed per second per GPU (prefill) [tokens/s]')
+@arg('cached_input_cost_factor', ndim=2, err_to_str=True, doc='Cost of a cached input token as a share of an uncached one, in [0, 1] [share]')
+@arg('input_output_ratio', ndim=2, err_to_str=True, doc='Input tokens per output token, e.g. 3 for 3:1 [ratio]; optional, default 3')
+@arg('cache_hit_share', ndim=2, err_to_str=True, doc='Share of input tokens served from cache, in [0, 1] [share]; optional, default 0')
+@arg('utilization', ndim=2, err_to_str=True, doc='Share of paid hours spent serving at full rate [share]; optional, default 1')
+def BLENDED_COST(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor,
+                 input_output_ratio=3.0, cache_hit_share=0.0, utilization=1.0):
+    """Cost of one million tokens of traffic [USD/MTok]: input at $/GPU-hour / (prefill tok/s x 3600 x utilization / 1e6), cached at that x factor, output at the decode cost, blended (r x ((1-h) x input + h x cached) + output) / (r + 1)."""
+    return call(core.workload_cost_usd_per_mtok, gpu_hour_usd, tokens_per_s,
+                prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                cache_hit_share, utilization)
+
+
+@func
+@arg('price_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of uncached input tokens [USD/MTok]')
+@arg('price_cached_input_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of cached input tokens [USD/MTok]')
+@arg('price_output_usd_per_mtok', ndim=2, err_to_str=True, doc='List price of output tokens [USD/MTok]')
+@arg('gpu_hour_usd', ndim=2, err_to_str=True, doc='Fully-loaded (or rental) cost of one GPU-hour [USD/h]')
+@arg('tokens_per_s', ndim=2, err_to_str=True, doc='Output tokens per second per GPU [tokens/s per GPU]')
+@arg('prefill_tokens_per_s', ndim=2, err_to_str=True, doc='Uncached input tokens processed per second per GPU (prefill) [tokens/s]')
+@arg('cached_input_cost_factor', ndim=2, err_to_str=True, doc='Cost of a cached input token as a share of an uncached one, in [0, 1] [share]')
+@arg('input_output_ratio', ndim=2, err_to_str=True, doc='Input tokens per output token, e.g. 3 for 3:1 [ratio]; optional, default 3')
+@arg('cache_hit_share', ndim=2, err_to_str=True, doc='Share of input tokens served from cache, in [0, 1] [share]; optional, default 0')
+@arg('utilization', ndim=2, err_to_str=True, doc='Share of paid hours spent serving at full rate [share]; optional, default 1')
+def BLENDED_MARKUP(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                   price_output_usd_per_mtok, gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                   cached_input_cost_factor, input_output_ratio=3.0, cache_hit_share=0.0,
+                   utilization=1.0):
+    """Blended markup of a workload [x] = BLENDED_PRICE / BLENDED_COST with the same mix (r input tokens per output token, a share h of them cached)."""
+    return call(core.workload_markup, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, gpu_hour_usd,
+                tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                cache_hit_share, utilization)

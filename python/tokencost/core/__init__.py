@@ -15,13 +15,15 @@ subscription at cost            :mod:`tokencost.core.subscription`
 memory fit, decode/prefill      :mod:`tokencost.core.physics`
 bounds, cost floor
 rent vs own, token mix,         :mod:`tokencost.core.fleet`
-energy, power budget, fleet P&L
+workload blends, energy,
+power budget, fleet P&L
 ==============================  ==========================================
 """
 from .costs import (depreciation_usd_per_month, gpu_hour_usd, gpu_monthly_cost_terms,
                     gpu_monthly_cost_usd, power_usd_per_month)
 from .fleet import (blended_price_usd_per_mtok, energy_j_per_token, fleet_pnl,
-                    rent_vs_own_breakeven_utilization, tokens_per_s_per_mw)
+                    rent_vs_own_breakeven_utilization, tokens_per_s_per_mw, workload_cost_usd_per_mtok,
+                    workload_economics, workload_markup)
 from .physics import cost_floor_usd_per_mtok
 from .pricing import breakeven_price, gross_margin, markup
 from .subscription import subscription_economics, subscription_tokens_mtok
@@ -33,5 +35,6 @@ __all__ = [
     "implied_tokens_per_s", "markup", "gross_margin", "breakeven_price",
     "subscription_tokens_mtok", "subscription_economics", "cost_floor_usd_per_mtok", "fleet_pnl",
     "rent_vs_own_breakeven_utilization", "energy_j_per_token", "tokens_per_s_per_mw",
-    "blended_price_usd_per_mtok",
+    "blended_price_usd_per_mtok", "workload_economics", "workload_cost_usd_per_mtok",
+    "workload_markup",
 ]

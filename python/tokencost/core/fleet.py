@@ -32,7 +32,7 @@ HOURS_PER_DAY = 24.0
 __all__ = [
     "rent_vs_own_breakeven_utilization", "rent_vs_own_cost_per_mtok",
     "token_costs_usd_per_mtok", "blended_price_usd_per_mtok", "blended_cost_usd_per_mtok",
-    "workload_economics",
+    "workload_economics", "workload_cost_usd_per_mtok", "workload_markup",
     "energy_j_per_token", "tokens_per_s_per_mw", "fleet_from_power_budget",
     "fleet_pnl", "fleet_implied_utilization",
 ]
@@ -335,6 +335,82 @@ def workload_economics(price_input_usd_per_mtok, price_cached_input_usd_per_mtok
         "blended_markup": wrap(price / cost, *args),
         "gross_margin": wrap(margin, *args),
     }
+
+
+def _workload_from_gpu(price_input, price_cached_input, price_output, gpu_hour_usd, tokens_per_s,
+                       prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                       cache_hit_share, utilization):
+    costs = token_costs_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                                     cached_input_cost_factor=cached_input_cost_factor,
+                                     utilization=utilization)
+    return workload_economics(price_input, price_cached_input, price_output,
+                              costs["input_cost_usd_per_mtok"],
+                              costs["cached_input_cost_usd_per_mtok"],
+                              costs["output_cost_usd_per_mtok"], input_output_ratio,
+                              cache_hit_share)
+
+
+def workload_cost_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                               cached_input_cost_factor, input_output_ratio=3.0,
+                               cache_hit_share=0.0, utilization=1.0):
+    """Blended cost of one million tokens of a workload's traffic, from the GPU-hour up.
+
+    The costs of each token type (:func:`token_costs_usd_per_mtok`) blended by
+    :func:`workload_economics`: (r x ((1 - h) x input + h x cached) + output) / (r + 1).
+
+    Parameters
+    ----------
+    gpu_hour_usd : float or array-like
+        Cost of one GPU-hour [USD/h]. Must be >= 0.
+    tokens_per_s : float or array-like
+        Output (decode) tokens per second per GPU [tokens/s]. Must be > 0.
+    prefill_tokens_per_s : float or array-like
+        Uncached input tokens processed per second per GPU [tokens/s]. Must be > 0.
+    cached_input_cost_factor : float or array-like
+        Cost of a cached input token as a share of an uncached one [-], in [0, 1].
+    input_output_ratio : float or array-like, default 3
+        Input tokens per output token, r [-]. Must be >= 0.
+    cache_hit_share : float or array-like, default 0
+        Share of input tokens served from cache, h [-], in [0, 1].
+    utilization : float or array-like, default 1.0
+        Busy share of paid hours [-], in (0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Blended cost [USD per million tokens of traffic].
+    """
+    return _workload_from_gpu(0.0, 0.0, 0.0, gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                              cached_input_cost_factor, input_output_ratio, cache_hit_share,
+                              utilization)["blended_cost_usd_per_mtok"]
+
+
+def workload_markup(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                    price_output_usd_per_mtok, gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                    cached_input_cost_factor, input_output_ratio=3.0, cache_hit_share=0.0,
+                    utilization=1.0):
+    """Blended markup of a workload [x] = blended price / blended cost.
+
+    The ``blended_markup`` of :func:`workload_economics`, with each token type's cost from
+    the GPU-hour up (:func:`token_costs_usd_per_mtok`).
+
+    Parameters
+    ----------
+    price_input_usd_per_mtok, price_cached_input_usd_per_mtok, price_output_usd_per_mtok
+        List prices of uncached input, cached input and output tokens [USD/MTok], each >= 0.
+    gpu_hour_usd, tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor,
+    input_output_ratio, cache_hit_share, utilization
+        See :func:`workload_cost_usd_per_mtok`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Blended markup [x]; 1.0 means the workload is priced at cost.
+    """
+    return _workload_from_gpu(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                              price_output_usd_per_mtok, gpu_hour_usd, tokens_per_s,
+                              prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                              cache_hit_share, utilization)["blended_markup"]
 
 
 # --------------------------------------------------------------------------- power

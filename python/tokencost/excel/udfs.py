@@ -59,6 +59,8 @@ ARG_DOCS.update({
     "rent_gpu_hour_usd": "On-demand rental price per busy GPU-hour [USD/h]",
     "input_output_ratio": "Input tokens per output token, e.g. 3 for 3:1 [ratio]",
     "cache_hit_share": "Share of input tokens served from cache, in [0, 1] [share]",
+    "prefill_tokens_per_s": "Uncached input tokens processed per second per GPU (prefill) [tokens/s]",
+    "cached_input_cost_factor": "Cost of a cached input token as a share of an uncached one, in [0, 1] [share]",
 })
 # batch_size here may be blank (the best batch that fits), unlike the Models column
 ARG_DOCS["batch_size"] = "Concurrent sequences per replica; blank = the largest batch that fits [sequences]"
@@ -195,6 +197,27 @@ def BLENDED_PRICE(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
     return call(core.blended_price_usd_per_mtok, price_input_usd_per_mtok,
                 price_cached_input_usd_per_mtok, price_output_usd_per_mtok, input_output_ratio,
                 cache_hit_share)
+
+
+@udf(returns="USD/MTok", example=(_H100_HOUR_USD, 400.0, 4000.0, 0.1, 3.0, 0.5, 1.0))
+def BLENDED_COST(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor,
+                 input_output_ratio=3.0, cache_hit_share=0.0, utilization=1.0):
+    """Cost of one million tokens of traffic [USD/MTok]: input at $/GPU-hour / (prefill tok/s x 3600 x utilization / 1e6), cached at that x factor, output at the decode cost, blended (r x ((1-h) x input + h x cached) + output) / (r + 1)."""
+    return call(core.workload_cost_usd_per_mtok, gpu_hour_usd, tokens_per_s,
+                prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                cache_hit_share, utilization)
+
+
+@udf(returns="x", example=(3.0, 0.30, 15.0, _H100_HOUR_USD, 400.0, 4000.0, 0.1, 3.0, 0.5, 1.0))
+def BLENDED_MARKUP(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
+                   price_output_usd_per_mtok, gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                   cached_input_cost_factor, input_output_ratio=3.0, cache_hit_share=0.0,
+                   utilization=1.0):
+    """Blended markup of a workload [x] = BLENDED_PRICE / BLENDED_COST with the same mix (r input tokens per output token, a share h of them cached)."""
+    return call(core.workload_markup, price_input_usd_per_mtok,
+                price_cached_input_usd_per_mtok, price_output_usd_per_mtok, gpu_hour_usd,
+                tokens_per_s, prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
+                cache_hit_share, utilization)
 
 
 # The catalog functions read the package's GPU and model-architecture catalogs, so they
