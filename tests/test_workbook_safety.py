@@ -95,7 +95,7 @@ def test_rewrite_keeps_vba_names_styles_comments_validation_formatting_charts(an
     after = snapshot(analyst_copy)
     assert after == before
     assert before["rich"] == [("plain then ", False), ("bold red", True)]
-    assert before["charts"]["Outputs"] == 2 and before["charts"][F.ANALYST] == 1
+    assert before["charts"]["Outputs"] == 3 and before["charts"][F.ANALYST] == 1
     assert before["images"] == 1
     assert before["names"]["Analyst_Rate"] == "Analyst!$B$2"
     assert load_workbook(analyst_copy)[F.ANALYST]["B20"].value == "edited"
