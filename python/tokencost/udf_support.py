@@ -334,8 +334,11 @@ def _cell_by_cell(core_function, cells, ranges, shape, pick):
         if not hit.any():
             _bisect_rows(evaluate, refused, flat, remaining, result, messages, bad)
             break
-        messages[remaining[hit]] = [refusals[v] for v in values[hit].tolist()]
-        bad[remaining[hit]] = True
+        # a refused value is refused in its own row only where the rule is about that
+        # argument alone; a rule over two arguments (cached_input_tokens <= input_tokens)
+        # refuses it in some rows and not others: confirm row by row (distinct rows only,
+        # so one bad column against single cells costs a call per distinct bad value)
+        _bisect_rows(evaluate, refused, flat, remaining[hit], result, messages, bad)
         remaining = remaining[~hit]
     infinite = ~bad & ~np.isfinite(result)
     if infinite.any():
