@@ -43,6 +43,29 @@ def _assumptions(assumptions: Optional[dict]) -> dict:
     return base
 
 
+def _length(value) -> Optional[float]:
+    """An assumption that may be blank (``""``): None, else the number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError("physics_assumptions", f"must be a number or blank, got {value!r}") from None
+    return None if np.isnan(number) else number
+
+
+def default_context(assumptions: Optional[dict] = None) -> float:
+    """The context a deployment that names none attends to [tokens]: input_tokens +
+    output_tokens / 2 when the assumption ``output_tokens`` is set (blank input = 0),
+    else the assumption ``context_tokens``."""
+    a = _assumptions(assumptions)
+    out = _length(a.get("output_tokens"))
+    if out is None:
+        return float(a["context_tokens"])
+    inp = _length(a.get("input_tokens"))
+    return float(ph.decode_context_tokens(0.0 if inp is None else inp, out))
+
+
 def _column(frame: pd.DataFrame, name: str, default) -> pd.Series:
     if name in frame.columns:
         col = frame[name]
@@ -161,8 +184,8 @@ def deployment_bounds(frame: pd.DataFrame, assumptions: Optional[dict] = None,
         best batch that fits], ``input_tokens`` and ``output_tokens`` [tokens
         per request; where output is given the context is input + output / 2,
         :func:`tokencost.core.physics.decode_context_tokens`],
-        ``context_tokens`` [tokens; used where no output is given; blank = the
-        assumption ``context_tokens``], ``tokens_per_s_per_user`` [an
+        ``context_tokens`` [tokens; used where no output is given; blank =
+        :func:`default_context`], ``tokens_per_s_per_user`` [an
         interactivity target: the batch becomes the largest that meets it],
         ``weight_precision``, ``kv_precision`` (blank = the architecture's),
         ``memory_gb``, ``memory_bandwidth_tb_s`` (blank = catalog).
@@ -190,7 +213,7 @@ def deployment_bounds(frame: pd.DataFrame, assumptions: Optional[dict] = None,
     r = resolve(frame, gpus_catalog, architectures)
     known = (r["gpu_known"] & r["architecture_known"]).to_numpy()
     reserve = float(a["memory_reserve_fraction"])
-    inp, outp, ctx_all, prompt_all = _contexts(frame, float(a["context_tokens"]))
+    inp, outp, ctx_all, prompt_all = _contexts(frame, default_context(a))
     out = pd.DataFrame(index=frame.index)
     out["gpu"] = r["gpu"]
     out["architecture"] = r["architecture"]
@@ -649,7 +672,9 @@ def physics_flags(inputs, assumptions: Optional[dict] = None,
     assumptions : dict, optional
         Overrides of data/physics_assumptions.csv.
     context_tokens : float, optional
-        Context per sequence [tokens] (default: the assumption ``context_tokens``).
+        Context per sequence [tokens] (default: :func:`default_context`, the
+        assumption ``context_tokens`` or input + output / 2 of ``input_tokens``
+        and ``output_tokens``).
     use_hardware_table : bool, default True
         Take memory_gb / memory_bandwidth_tb_s from the Hardware table where given.
 
@@ -662,12 +687,13 @@ def physics_flags(inputs, assumptions: Optional[dict] = None,
     a = _assumptions(assumptions)
     if context_tokens is not None:
         a["context_tokens"] = float(context_tokens)
+        a["output_tokens"] = ""
     models = inputs.models.reset_index(drop=True)
     frame = pd.DataFrame({
         "gpu": models["gpu"], "architecture": models["architecture"].fillna(""),
         "gpus": pd.to_numeric(models["gpus"]).fillna(1.0),
         "batch_size": pd.to_numeric(models["batch_size"]),
-        "context_tokens": float(a["context_tokens"]),
+        "context_tokens": default_context(a),
     })
     for column in ("weight_precision", "kv_precision"):   # blank: the architecture's
         if column in models.columns:
