@@ -11,8 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tokencost.datasets import load_defaults
-from tokencost.workbook.build import build, build_workbook, template_path
+from tokencost.inputs.datasets import load_defaults
+from tokencost.workbook.build import build, build_workbook
+from tokencost.workbook.spec import template_path
 from tokencost.workbook.spec import load_template
 
 RUNS = 5

@@ -5,7 +5,7 @@ Full cost model = GPU monthly cost build-up (depreciation, infra, power, staff)
 ``tokencost.core.cost_per_mtok``, with the shipped distributions
 (``data/distributions.csv``) around the seed's dense-70b / H100 point.
 
-* vectorized: ``tokencost.sensitivity.monte_carlo`` end to end (drawing the
+* vectorized: ``tokencost.analysis.sensitivity.monte_carlo`` end to end (drawing the
   inputs, evaluating the model, percentiles and histogram), best and median of
   --repeat runs;
 * scalar loop: the *same draws* (the first --scalar-sample of them) pushed
@@ -32,10 +32,10 @@ import tracemalloc
 import numpy as np
 
 from tokencost import core
-from tokencost.reference_tables import read_catalog
-from tokencost.datasets import load_defaults
-from tokencost.deployment import PROFILE_INPUTS, profile_point
-from tokencost.sensitivity import check_distributions, draw_inputs, monte_carlo
+from tokencost.inputs.reference_tables import read_catalog
+from tokencost.inputs.datasets import load_defaults
+from tokencost.analysis.deployment import PROFILE_INPUTS, profile_point
+from tokencost.analysis.sensitivity import check_distributions, draw_inputs, monte_carlo
 
 
 def scalar_cost(p: dict) -> float:
@@ -93,7 +93,7 @@ def main() -> None:
           f"(base {result['base_cost_usd_per_mtok']:.4f})")
 
     # the model evaluation alone, on 1,000,000 pre-drawn inputs (no drawing, no percentiles)
-    from tokencost.deployment import cost_usd_per_mtok_of
+    from tokencost.analysis.deployment import cost_usd_per_mtok_of
     specs = check_distributions(point, dists)
     predrawn = draw_inputs(point, specs, n, np.random.default_rng(args.seed))
     eval_times = []

@@ -8,7 +8,7 @@ times, as the median of several runs (wall clock and this process's CPU time,
 which is steadier on a busy machine):
 
 - ``read_book``: the package read of the five tables (cells only);
-- ``read_inputs``: the same plus validation into :class:`tokencost.inputs.Inputs`
+- ``read_inputs``: the same plus validation into :class:`tokencost.inputs.validate.Inputs`
   (what ``tokencost report BOOK`` does before computing);
 - baseline, in the same run: ``openpyxl.load_workbook`` of the same file in its
   normal mode (the only mode that exposes Excel Tables), without any cell reads.

@@ -27,7 +27,9 @@ import time
 
 import numpy as np
 
-from tokencost import __version__, udfs
+from tokencost import __version__
+
+from tokencost.excel import udfs
 
 
 def _best(fn, repeat):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokencost.datasets import load_defaults, read_raw_tables
+from tokencost.inputs.datasets import load_defaults, read_raw_tables
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,10 @@ import io
 import os
 import re
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 from openpyxl import load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
@@ -469,3 +471,42 @@ def with_chart_label_range(source: Path, target: Path) -> Path:
            "</ext></extLst>")
     chart = outputs_parts(source)["chart"]
     return edit_zip(source, target, replace={chart: _insert_before(b"</ser>", ext)})
+
+
+# ---------------------------------------------------------------------------------------------
+# entries zipfile's name lookup does not see, and XML parts not named .xml
+# ---------------------------------------------------------------------------------------------
+
+def duplicate_entry(source: Path, target: Path, part: str = "xl/worksheets/sheet2.xml",
+                    first: Optional[bytes] = None, name: Optional[str] = None) -> Path:
+    """*source* with a second entry for *part*: an entry named *name* (default: *part* itself)
+    holding *first* (default: the part with a billion-laughs DOCTYPE) is written before the
+    real one. zipfile's lookup by name returns the last entry of a name, so a reader that
+    checks by name never sees the first; other zip readers take the first, or treat names
+    that differ only by case, a leading '/' or a backslash as the same part."""
+    with zipfile.ZipFile(source) as zin:
+        original = zin.read(part)
+    if first is None:
+        first = BILLION_LAUGHS.encode() + re.sub(rb"^<\?xml[^>]*\?>\s*", b"", original)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # zipfile warns "Duplicate name"; that is the point
+            for info in zin.infolist():
+                if info.filename == part:
+                    zout.writestr(name or part, first)
+                zout.writestr(info.filename, zin.read(info.filename))
+    return Path(target)
+
+
+def doctype_part(source: Path, target: Path, name: str, encoding: str = "utf-8",
+                 content_type: Optional[str] = None) -> Path:
+    """*source* plus an entry *name* holding a billion-laughs DOCTYPE in *encoding*
+    (``utf-8``, ``utf-16`` with a BOM, ``utf-16-le``/``utf-16-be`` without), optionally
+    declared in [Content_Types].xml with *content_type*."""
+    xml = BILLION_LAUGHS + "<data>&lol9;</data>"
+    if encoding != "utf-8":
+        xml = xml.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    replace = {}
+    if content_type is not None:
+        replace["[Content_Types].xml"] = _override(name, content_type)
+    return edit_zip(source, target, replace=replace, add={name: xml.encode(encoding)})

@@ -17,6 +17,9 @@ Steps (JSON objects, ``op`` names the action):
                                                 for every row up to the last used one: the
                                                 height in the file and the height LibreOffice
                                                 needs for the row's text (OptimalHeight)
+``{"op": "add_chart", "sheet": S, "name": N, "range": "A1:B5", "series": True}``
+                                                a chart LibreOffice makes on S (``series``
+                                                false: its data series removed, an empty chart)
 ``{"op": "charts"}``                           -> {sheet: [{"title", "categories", "series",
                                                 "values"}]}: the data each chart draws
 ``{"op": "save", "path": P, "filter": F}``     store (F e.g. "Calc MS Excel 2007 XML",
@@ -125,6 +128,21 @@ def main() -> int:
                         row.OptimalHeight = True
                         out.append([r + 1, stored / 2540 * 72, row.Height / 2540 * 72])
                     results.append(out)
+                elif op == "add_chart":
+                    from com.sun.star.awt import Rectangle
+                    sheet = doc.Sheets.getByName(step["sheet"])
+                    address = sheet.getCellRangeByName(step["range"]).getRangeAddress()
+                    rect = Rectangle()
+                    rect.X, rect.Y, rect.Width, rect.Height = 1000, 1000, 12000, 7000
+                    charts = sheet.getCharts()
+                    charts.addNewByName(step["name"], rect, (address,), True, True)
+                    if not step.get("series", True):
+                        diagram = charts.getByName(step["name"]).getEmbeddedObject().getFirstDiagram()
+                        for system in diagram.getCoordinateSystems():
+                            for kind in system.getChartTypes():
+                                for series in list(kind.getDataSeries()):
+                                    kind.removeDataSeries(series)
+                    results.append(True)
                 elif op == "charts":
                     out = {}
                     for name in doc.Sheets.getElementNames():

@@ -9,7 +9,7 @@ import shutil
 from openpyxl import load_workbook
 
 from tokencost.cli import main
-from tokencost.workbook.build import REPO_ROOT
+from tokencost.workbook.spec import REPO_ROOT
 
 COMMITTED = REPO_ROOT / "tokencost.xlsm"
 

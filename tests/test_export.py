@@ -22,12 +22,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
-from tokencost import udfs
+from tokencost.excel import udfs
 from tokencost.cli import main
-from tokencost.datasets import load_defaults
+from tokencost.inputs.datasets import load_defaults
 from tokencost.errors import WorkbookError
-from tokencost.model import evaluate
-from tokencost.workbook.build import REPO_ROOT
+from tokencost.analysis.model import evaluate
+from tokencost.workbook.spec import REPO_ROOT
 from tokencost.workbook.cached import inject_cached_values
 from tokencost.workbook.export import (DEFAULTS_SHEET, classify_formula, export, format_number,
                                        is_error_value, output_sheets, python_value,
@@ -430,7 +430,7 @@ def test_omitted_optional_arguments_read_named_defaults_not_typed_numbers(udf_bo
     out, result, lo = udf_exported
     wb = load_workbook(out)
     ws = wb["Defaults"]
-    for ref, (formula, value) in defaults.items():
+    for ref, (_formula, value) in defaults.items():
         native = ws[ref].value
         assert native.startswith("=") and not UDF_NAME.search(native), (ref, native)
         assert _typed_numbers(native) == [], (ref, native)

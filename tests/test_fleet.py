@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencost.reference_tables import read_catalog
+from tokencost.inputs.reference_tables import read_catalog
 from tokencost.cli import main
 from tokencost.core import fleet as cf
-from tokencost.datasets import DATA_DIR
-from tokencost.deployment import fleet, power_budget, profile_point, rent_vs_own, token_mix
+from tokencost.inputs.datasets import DATA_DIR
+from tokencost.analysis.deployment import fleet, power_budget, profile_point, rent_vs_own, token_mix
 from tokencost.errors import InputError
 
 REL = 1e-12
@@ -362,7 +362,7 @@ def test_help_has_examples(capsys):
 def test_commands_read_an_edited_workbook_like_the_same_set(command, tmp_path, capsys):
     """BOOK gives what --set gives for the same edit: the inputs come from the workbook."""
     from openpyxl import load_workbook
-    from tokencost.workbook.build import REPO_ROOT
+    from tokencost.workbook.spec import REPO_ROOT
     from workbook_helpers import set_table_value
     book = tmp_path / "edited.xlsm"
     wb = load_workbook(REPO_ROOT / "tokencost.xlsm", keep_vba=True)

@@ -13,13 +13,12 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from tokencost.cli import main
-from tokencost.datasets import DATA_DIR
+from tokencost.inputs.datasets import DATA_DIR
 from tokencost.render import frame_to_csv, frame_to_markdown, render_sections
 
 ROOT = Path(__file__).resolve().parents[1]

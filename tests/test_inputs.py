@@ -1,7 +1,7 @@
-"""tokencost.inputs: validating raw tables once at the boundary, and overrides.
+"""tokencost.inputs.validate: validating raw tables once at the boundary, and overrides.
 
 Each problem is checked for its *where* text (the default locator, or the CSV
-locator of tokencost.datasets) and its message. The shipped tables come from
+locator of tokencost.inputs.datasets) and its message. The shipped tables come from
 the ``seed_raw`` fixture (a fresh, editable copy of ``data/*.csv``, all cells text).
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tokencost.datasets import csv_locator
+from tokencost.inputs.datasets import csv_locator
 from tokencost.errors import InputError
-from tokencost.inputs import Inputs, check_tables, prepare, variant_overrides
-from tokencost.model import evaluate
+from tokencost.inputs.validate import Inputs, check_tables, prepare, variant_overrides
+from tokencost.analysis.model import evaluate
 
 REL = 1e-12
 SEED_HOUR = (30000 / 36 + 350 + 0.7 * 1.3 * 730 * 0.10 + 150) / 730

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tokencost import cli
-from tokencost.datasets import DATA_DIR
+from tokencost.inputs.datasets import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "tokencost.xlsm"
@@ -341,7 +341,7 @@ def run_in_process(label, argv) -> Outcome:
             code = cli.main(argv)
         except SystemExit as exit_:   # argparse: usage errors and --help
             code = exit_.code if isinstance(exit_.code, int) else 2
-        except BaseException as exc:  # noqa: BLE001 - anything else is a traceback
+        except BaseException:  # noqa: BLE001 - anything else is a traceback
             import traceback
             return Outcome(label, argv, -1, out.getvalue(),
                            err.getvalue() + "Traceback (in-process)\n" + traceback.format_exc())

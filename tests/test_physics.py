@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 from tokencost import cli
-from tokencost.catalog import (find_architecture, find_gpu, load_gpu_catalog,
+from tokencost.inputs.catalog import (find_architecture, find_gpu, load_gpu_catalog,
                                load_model_architectures, load_physics_assumptions,
                                normalize_gpu_name)
 from tokencost.core import physics as ph
 from tokencost.core.throughput import cost_per_mtok
 from tokencost.errors import InputError
-from tokencost.inputs import prepare
-from tokencost.physics_checks import (calibrate_efficiency, deployment_bounds, frontier,
+from tokencost.inputs.validate import prepare
+from tokencost.analysis.physics_checks import (calibrate_efficiency, deployment_bounds, frontier,
                                       physics_flags, published_validation)
 
 REL = 1e-9  # tolerance for exact arithmetic

@@ -12,14 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tokencost import cli, udfs
-from tokencost.catalog import find_architecture, find_gpu, load_physics_assumptions
+from tokencost import cli
+from tokencost.analysis.physics_checks import (bound, deployment_bounds, frontier, physics_flags,
+                                               published_rows, published_validation,
+                                               validation_summary)
 from tokencost.core import physics as ph
 from tokencost.errors import InputError
-from tokencost.inputs import prepare
-from tokencost.physics_checks import (bound, deployment_bounds, frontier, physics_flags,
-                                      published_rows, published_validation, validation_summary)
-from tokencost.udf_support import xlwings_call
+from tokencost.excel import udfs
+from tokencost.excel.arguments import xlwings_call
+from tokencost.inputs.catalog import find_architecture, find_gpu, load_physics_assumptions
+from tokencost.inputs.validate import prepare
 
 REL = 1e-9
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tokencost import pricecatalog as pc
+from tokencost.inputs import pricecatalog as pc
 from tokencost.cli import main
 from tokencost.errors import InputError
 

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tokencost.cli import main
-from tokencost.workbook.build import REPO_ROOT
+from tokencost.workbook.spec import REPO_ROOT
 from tokencost.workbook.formula import functions_used
 from tokencost.workbook.libreoffice import recalculated_values
 from tokencost.workbook.read import read_book

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tokencost.cli import main
-from tokencost.datasets import DATA_DIR
+from tokencost.inputs.datasets import DATA_DIR
 
 REL = 1e-12
 DEPRECIATION = 30000 / 36

@@ -1,7 +1,7 @@
 """Every input path refuses what it cannot compute, in one line naming where.
 
-The rules live in one place each (tokencost.schema's column specs, tokencost.inputs'
-number_problem, tokencost.model's result check, tokencost.csvfile, write_atomic);
+The rules live in one place each (tokencost.inputs.schema's column specs, tokencost.inputs.validate'
+number_problem, tokencost.analysis.model's result check, tokencost.inputs.csvfile, write_atomic);
 these tests reach them through every entry point: ``--set``, a CSV data folder, a
 workbook cell, an Excel function argument, a command option.
 
@@ -26,11 +26,11 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tokencost import udfs
+from tokencost.excel import udfs
 from tokencost.cli import main
-from tokencost.datasets import DATA_DIR, load_defaults
-from tokencost.udf_support import xlwings_call
-from tokencost.workbook.build import write_atomic
+from tokencost.inputs.datasets import DATA_DIR, load_defaults
+from tokencost.excel.arguments import xlwings_call
+from tokencost.workbook.files import write_atomic
 
 from workbook_helpers import set_table_value
 
@@ -375,7 +375,7 @@ def test_interrupted_command_prints_one_line(tmp_path, capsys, monkeypatch):
     code = main(["build", "--output", str(target)])
     err = capsys.readouterr().err
     assert code == 130
-    assert err == "tokencost build: interrupted; any file being written was left as it was\n"
+    assert err == "tokencost build: stopped by SIGINT (Ctrl-C); nothing half-done is left\n"
     assert target.read_bytes() == b"the analyst's file"
     assert leftovers(tmp_path, {"out.xlsm"}) == []
 

@@ -16,17 +16,17 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from tokencost.cli import main
-from tokencost.datasets import load_defaults
+from tokencost.inputs.datasets import load_defaults
 from tokencost.errors import InputError, WorkbookError
-from tokencost.model import evaluate
+from tokencost.analysis.model import evaluate
 from tokencost.workbook.formula import functions_used, tokenize
 from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
 from tokencost.workbook.udf_native import udf_names
-from tokencost.schema import overridable_inputs
+from tokencost.inputs.schema import overridable_inputs
 from tokencost.workbook import read as reader
-from tokencost.workbook.scenario import (BOUNDS, TAB_FILE, _main_template, add_scenario,
-                                         list_scenarios, name_problem, prototype_layout,
-                                         remove_scenario)
+from tokencost.workbook.build.scenario_tabs import BOUNDS, TAB_FILE
+from tokencost.workbook.edit.scenarios import (_main_template, add_scenario, list_scenarios, name_problem,
+                                              prototype_layout, remove_scenario)
 
 from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
 
@@ -203,7 +203,7 @@ def test_add_keeps_every_cached_value_and_fills_the_new_ones(book, added, proto)
         expected = list(getattr(core(ADDED_OVERRIDES), table)[column])
         assert summary[header][ADDED] == pytest.approx(expected, rel=1e-9), header
     # new formulas: portable, no typed numbers, copy-safe
-    for (sheet, ref), formula in formula_cells(added).items():
+    for (sheet, _ref), formula in formula_cells(added).items():
         if sheet == ADDED:
             assert ADDED not in formula and "!" not in formula
             assert {float(v) for k, v in tokenize(formula[1:]) if k == "number"} <= UNIVERSAL_CONSTANTS

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencost import sensitivity as sens
-from tokencost.reference_tables import read_catalog
+from tokencost.analysis import sensitivity as sens
+from tokencost.inputs.reference_tables import read_catalog
 from tokencost.cli import main
 from tokencost.cli.sensitivity import ProgressBar
-from tokencost.deployment import PROFILE_INPUTS, cost_usd_per_mtok_of, profile_point
+from tokencost.analysis.deployment import PROFILE_INPUTS, cost_usd_per_mtok_of, profile_point
 from tokencost.errors import InputError
 
 REL = 1e-12
@@ -27,7 +27,7 @@ DENSE = HOUR / 1.44
 
 @pytest.fixture(scope="module")
 def point():
-    from tokencost.datasets import load_defaults
+    from tokencost.inputs.datasets import load_defaults
     return profile_point(load_defaults(), "dense-70b")
 
 

@@ -1,4 +1,4 @@
-"""tokencost.udfs (the xlwings functions), tokencost.udf_support and the xlwings Lite file.
+"""tokencost.excel.udfs (the xlwings functions), tokencost.excel.arguments and the xlwings Lite file.
 
 No Excel here: each UDF is called as a plain function and through
 ``xlwings_call``, which hands arguments over the way xlwings does with
@@ -22,8 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencost import core, lite, udfs
-from tokencost.udf_support import OMITTED, to_cells, xlwings_call
+from tokencost import core
+
+from tokencost.excel import lite, udfs
+from tokencost.excel.arguments import OMITTED, to_cells, xlwings_call
 
 REL = 1e-12
 HOUR = 1.9174840182648403        # the seed's H100, $/GPU-hour
@@ -280,7 +282,7 @@ def test_property_each_cell_is_its_own_scalar_call(data):
 def test_rule_over_two_arguments_falls_back_to_rows():
     """A check involving two arguments (none in the core today) is still pinned to rows."""
     from tokencost.errors import InputError
-    from tokencost.udf_support import call
+    from tokencost.excel.arguments import call
 
     def capped(a, b):
         a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -355,7 +357,7 @@ def _load_copy(path, module_name, monkeypatch, fake_xlwings):
 
 def test_xlwings_decorators_get_docs_options_and_category(monkeypatch):
     fake = types.SimpleNamespace(func=_ClassicRecorder.func, arg=_ClassicRecorder.arg)
-    copy = _load_copy(udfs.__file__, "tokencost._udfs_recorded", monkeypatch, fake)
+    copy = _load_copy(udfs.__file__, "tokencost.excel._udfs_recorded", monkeypatch, fake)
     for spec in copy.UDF_SPECS:
         info = getattr(copy, spec.name).__xlfunc__
         assert info["category"] == "TokenCost", spec.name
@@ -389,7 +391,7 @@ def lite_main(monkeypatch):
 
 
 def test_committed_lite_files_are_fresh():
-    assert lite.stale() == [], "run: python -m tokencost.lite"
+    assert lite.stale() == [], "run: python -m tokencost.excel.lite"
     assert (lite.DEFAULT_DIR / "requirements.txt").read_text().split() == ["xlwings<1.0.0", "numpy",
                                                                            "pandas"]
 
@@ -451,7 +453,7 @@ def test_lite_main_runs_without_tokencost():
 # --------------------------------------------------------------------------- catalog functions
 
 def test_catalog_functions_equal_the_bound_command():
-    from tokencost.physics_checks import bound
+    from tokencost.analysis.physics_checks import bound
     dense = bound("H100", "dense-70b")
     assert udfs.DECODE_TPS_BOUND("H100", "dense-70b") == dense["tokens_per_s_per_gpu_bound"]
     assert xlwings_call(udfs.DECODE_TPS_BOUND, "h100-sxm", "dense-70b") == [[dense["tokens_per_s_per_gpu_bound"]]]
@@ -474,7 +476,7 @@ def test_catalog_functions_equal_the_bound_command():
 
 
 def test_catalog_functions_over_ranges_mark_only_the_bad_cells():
-    from tokencost.physics_checks import bound
+    from tokencost.analysis.physics_checks import bound
     out = xlwings_call(udfs.DECODE_TPS_BOUND, [["H100"], ["B200"], ["nope"], [None], ["H100"]],
                        "dense-70b", [[1], [1], [1], [1], [0]], [[8], [64], [8], [8], [8]])
     assert out == [[bound("H100", "dense-70b", batch_size=8)["tokens_per_s_per_gpu_bound"]],

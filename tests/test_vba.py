@@ -102,7 +102,8 @@ def test_dropping_an_unknown_module_is_refused():
 
 def test_build_refuses_an_xlwings_other_than_the_pin(monkeypatch):
     import xlwings
-    from tokencost.workbook.build import TemplateError, xlwings_vba_project
+    from tokencost.workbook.spec import TemplateError
+    from tokencost.workbook.build.base import xlwings_vba_project
     monkeypatch.setattr(xlwings, "__version__", "99.0.0")
     with pytest.raises(TemplateError, match="pip install xlwings=="):
         xlwings_vba_project()

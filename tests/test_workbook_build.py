@@ -7,9 +7,10 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from tokencost.datasets import load_defaults
-from tokencost.model import evaluate
-from tokencost.workbook.build import REPO_ROOT, TEMPLATES_DIR, build
+from tokencost.inputs.datasets import load_defaults
+from tokencost.analysis.model import evaluate
+from tokencost.workbook.spec import REPO_ROOT, TEMPLATES_DIR
+from tokencost.workbook.build import build
 from tokencost.workbook.udf_native import udf_names
 from tokencost.workbook.formula import (FORBIDDEN_FUNCTIONS, PORTABLE_FUNCTIONS, Evaluator,
                                         functions_used, tokenize)
@@ -40,7 +41,7 @@ def test_macro_enabled_with_xlwings_module_and_conf(main_book):
     wb = load_workbook(main_book, keep_vba=True)
     conf = wb["xlwings.conf"]
     settings = {row[0].value: row[1].value for row in conf.iter_rows(max_col=2)}
-    assert settings["UDF Modules"] == "tokencost.udfs"
+    assert settings["UDF Modules"] == "tokencost.excel.udfs"
     assert "_xlwings.conf" not in wb.sheetnames
 
 

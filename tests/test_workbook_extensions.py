@@ -1,7 +1,7 @@
 """The workbook's Deployment sheets (templates/parts/extensions.toml) against the core.
 
 Rent vs own, token mix, energy per token and the power budget, and the fleet
-P&L are native formulas; here they must equal ``tokencost.deployment`` /
+P&L are native formulas; here they must equal ``tokencost.analysis.deployment`` /
 ``tokencost.core.fleet`` on the same inputs, as cached values and after
 LibreOffice recalculates the file (also after an analyst's edits). Tolerance:
 relative 1e-9 (``workbook_helpers.close``).
@@ -14,10 +14,10 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from tokencost.datasets import DATA_DIR, load_defaults
-from tokencost.deployment import fleet, power_budget, rent_vs_own, token_mix
-from tokencost.reference_tables import read_catalog
-from tokencost.workbook.build import TEMPLATES_DIR
+from tokencost.inputs.datasets import DATA_DIR, load_defaults
+from tokencost.analysis.deployment import fleet, power_budget, rent_vs_own, token_mix
+from tokencost.inputs.reference_tables import read_catalog
+from tokencost.workbook.spec import TEMPLATES_DIR
 from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import close, formula_cells

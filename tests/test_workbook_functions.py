@@ -14,10 +14,11 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tokencost import udfs
-from tokencost.udf_support import xlwings_call
+from tokencost.excel import udfs
+from tokencost.excel.arguments import xlwings_call
 from tokencost.workbook.formula import PORTABLE_FUNCTIONS, functions_used, tokenize
-from tokencost.workbook.libreoffice import recalc_in_place, recalculated_values
+from tokencost.workbook.edit.recalc import recalc_in_place
+from tokencost.workbook.libreoffice import recalculated_values
 from tokencost.workbook.udf_native import (LITERAL_DEFAULTS, UdfCall, default_names_in, expand,
                                            is_universal, named_defaults, native_formula,
                                            native_templates, udf_calls, udf_names)
@@ -99,7 +100,7 @@ def test_libreoffice_native_formulas_equal_the_udfs_and_the_core(book, recalcula
 
 
 def test_catalog_functions_cache_the_bound_and_the_gpu_count(book):
-    from tokencost.physics_checks import bound
+    from tokencost.analysis.physics_checks import bound
     cached = cached_values(book)
     blocks = _blocks(book)
     assert cached[("Functions", blocks["DECODE_TPS_BOUND"][1])] == bound(

@@ -1,6 +1,6 @@
 """The physics check in the workbook (templates/parts/physics.toml): reference tables, the
 native-formula memory fit / decode bound / cost floor per model profile, the warnings on the
-Checks sheet and the frontier, against tokencost.physics_checks and LibreOffice.
+Checks sheet and the frontier, against tokencost.analysis.physics_checks and LibreOffice.
 
 Tolerance: rel 1e-9 (``close`` from workbook_helpers) for every number.
 """
@@ -12,16 +12,17 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from tokencost import catalog as cat
+from tokencost.inputs import catalog as cat
 from tokencost.core import physics as ph
-from tokencost.datasets import load_defaults, read_raw_tables
-from tokencost.inputs import prepare
-from tokencost.model import evaluate
-from tokencost.physics_checks import default_context, deployment_bounds, frontier, physics_flags
-from tokencost.workbook.build import TEMPLATES_DIR, build, template_path
+from tokencost.inputs.datasets import load_defaults, read_raw_tables
+from tokencost.inputs.validate import prepare
+from tokencost.analysis.model import evaluate
+from tokencost.analysis.physics_checks import default_context, deployment_bounds, frontier, physics_flags
+from tokencost.workbook.spec import TEMPLATES_DIR, template_path
+from tokencost.workbook.build import build
 from tokencost.workbook.formula import Evaluator
 from tokencost.workbook.libreoffice import recalculated_values
-from tokencost.workbook.reference_blocks import precisions_frame
+from tokencost.workbook.build.reference_blocks import precisions_frame
 from tokencost.workbook.spec import load_template
 
 from workbook_helpers import cached_values, close, formula_cells
@@ -154,7 +155,7 @@ def target_expected(d, row, target, assumptions=None, gpus_catalog=None):
 def evaluated(path):
     """{sheet: {ref: value}} of every formula of the workbook at *path*, computed afresh by the
     builder's evaluator (the edited inputs, not the cached values)."""
-    from tokencost.workbook.refresh import workbook_model
+    from tokencost.workbook.edit.refresh import workbook_model
     wb = load_workbook(path)
     cells, formulas, tables, names = workbook_model(wb, {})
     ev = Evaluator(cells, tables, names)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from tokencost import udfs
-from tokencost.datasets import load_defaults
-from tokencost.udf_support import xlwings_call
+from tokencost.excel import udfs
+from tokencost.inputs.datasets import load_defaults
+from tokencost.excel.arguments import xlwings_call
 
 from workbook_helpers import close
 

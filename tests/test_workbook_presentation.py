@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tokencost import model
+from tokencost.analysis import model
 from tokencost.cli import main
-from tokencost.datasets import load_defaults, read_raw_tables
-from tokencost.inputs import prepare
+from tokencost.inputs.datasets import load_defaults, read_raw_tables
+from tokencost.inputs.validate import prepare
 from tokencost.workbook.libreoffice import convert, recalculated_values
 from tokencost.workbook.numbers import NUMBER_FORMATS
 from tokencost.workbook.spec import load_template

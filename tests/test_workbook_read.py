@@ -20,7 +20,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.worksheet.table import TableColumn
 
 from tokencost.cli import main
-from tokencost.datasets import load_defaults
+from tokencost.inputs.datasets import load_defaults
 from tokencost.errors import InputError, WorkbookError
 from tokencost.workbook.cached import sheet_parts
 from tokencost.workbook.libreoffice import LibreOfficeError, convert, soffice_path
@@ -182,7 +182,7 @@ def test_an_invalid_scenario_override_is_a_problem_at_its_cell(book, capsys):
 
 def test_load_inputs_reads_a_book_for_any_subcommand_with_a_book_argument(book):
     from tokencost.cli._common import load_inputs
-    from tokencost.inputs import variant_overrides
+    from tokencost.inputs.validate import variant_overrides
     inputs = load_inputs(Namespace(book=str(book), data=None, overrides=["pue=1.5"]))
     expected = load_defaults().with_overrides({"pue": 1.5})
     for name in ("Hardware", "CostComponents", "Models", "Prices", "Subscriptions"):

@@ -16,8 +16,10 @@ import fixtures_safety as F
 from tokencost.cli import main
 from tokencost.errors import WorkbookError
 from tokencost.workbook import libreoffice
-from tokencost.workbook.safety import (check_in_place, check_readable, inventory,
-                                       rewrite_in_place)
+from tokencost.workbook.edit.recalc import recalc_in_place
+from tokencost.workbook.edit.session import rewrite_in_place
+from tokencost.workbook.gate import check_readable
+from tokencost.workbook.edit.inventory import check_in_place, inventory
 
 
 def sha(path) -> str:
@@ -139,8 +141,6 @@ LOSSY = {
                        "1 Excel 2010 (x14) data-validation rule on sheet 'Outputs'"),
     "threaded comment": (F.with_threaded_comment, "1 threaded comments part on sheet 'Outputs'"),
     "custom xml": (F.with_custom_xml, "1 custom XML part"),
-    "chart label range": (F.with_chart_label_range,
-                          "chart element <datalabelsRange> (chart formatting) on sheet 'Outputs'"),
 }
 
 
@@ -193,8 +193,28 @@ def test_output_must_keep_the_suffix(analyst, tmp_path):
     assert "must be a .xlsm file" in one_line(err)
 
 
+@pytest.mark.parametrize("build", [F.with_chart_label_range, F.with_chart_style])
+def test_charts_and_their_style_parts_are_kept_byte_for_byte(build, analyst, tmp_path):
+    """openpyxl drops a chart's c15 label range and its style/colour parts; the edit session
+    puts every chart it did not change back as it was, with its own relationships."""
+    book = build(analyst, tmp_path / "book.xlsm")
+    chart = F.outputs_parts(book)["chart"]
+    with zipfile.ZipFile(book) as z:
+        parts = [chart] + [n for n in z.namelist()
+                           if n.startswith("xl/charts/") and ("style" in n or "colors" in n)]
+        before = {name: z.read(name) for name in parts}
+    assert len(parts) == (3 if build is F.with_chart_style else 1)
+    report = check_in_place(book)
+    assert not report and not report.harmless_lines()
+    heard = []
+    rewrite_in_place(book, lambda wb: wb.create_sheet("Extra"), on_loss=heard.extend)
+    assert heard == []
+    with zipfile.ZipFile(book) as z:
+        assert {name: z.read(name) for name in parts} == before
+        assert "Extra" in z.read("xl/workbook.xml").decode()
+
+
 @pytest.mark.parametrize("build, phrase", [
-    (F.with_chart_style, "1 chart colour style part on sheet 'Outputs'"),
     (F.with_printer_settings, "1 printer settings on sheet 'Outputs'"),
 ])
 def test_harmless_parts_do_not_block_but_are_reported(build, phrase, analyst, tmp_path):
@@ -238,6 +258,45 @@ HOSTILE = {
     "word document": (lambda d: F.word_document(d / "memo.xlsx"), {}, "a Word document"),
     "over the size limit": (lambda d: F.large_workbook(F.BOOK, d / "big.xlsm", 12),
                             {"max_bytes": 10 * 2**20}, "over the 10.0 MB limit"),
+    # two entries of one name: zipfile's lookup by name sees only the last
+    "duplicate entry, DOCTYPE first": (lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm"), {},
+                                       "entry xl/worksheets/sheet2.xml appears twice"),
+    "duplicate entry by case": (
+        lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="xl/worksheets/Sheet2.XML"), {},
+        "entries xl/worksheets/Sheet2.XML and xl/worksheets/sheet2.xml name the same part"),
+    "duplicate entry by leading slash": (
+        lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="/xl/worksheets/sheet2.xml"), {},
+        "entries /xl/worksheets/sheet2.xml and xl/worksheets/sheet2.xml name the same part"),
+    "duplicate entry by backslash": (
+        lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm", name="xl\\worksheets\\sheet2.xml"),
+        {}, "name the same part"),
+    # a DOCTYPE in a part whatever its name, in UTF-8 or UTF-16
+    "DOCTYPE in a .bin part": (lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/worksheets/sheet1.bin"),
+                               {}, "part xl/worksheets/sheet1.bin declares a DOCTYPE"),
+    "DOCTYPE in a .dat part": (lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "customXml/item1.dat"),
+                               {}, "part customXml/item1.dat declares a DOCTYPE"),
+    "DOCTYPE in a part with no suffix": (lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/data"),
+                                         {}, "part xl/data declares a DOCTYPE"),
+    "DOCTYPE in a part typed XML": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/extra.part",
+                                 content_type="application/vnd.example+xml"),
+        {}, "part xl/extra.part declares a DOCTYPE"),
+    "DOCTYPE in UTF-16 (BOM)": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u16.bin", encoding="utf-16"),
+        {}, "part xl/u16.bin declares a DOCTYPE"),
+    "DOCTYPE in UTF-16LE (no BOM)": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u16le.xml", encoding="utf-16-le"),
+        {}, "part xl/u16le.xml declares a DOCTYPE"),
+    "DOCTYPE in UTF-16BE (no BOM)": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u16be", encoding="utf-16-be"),
+        {}, "part xl/u16be declares a DOCTYPE"),
+    "DOCTYPE after a parse error (.vml)": (
+        lambda d: F.edit_zip(F.BOOK, d / "v.xlsm", add={
+            "xl/drawings/vmlDrawing9.vml": b"<<broken vml\n" + F.BILLION_LAUGHS.encode()}),
+        {}, "part xl/drawings/vmlDrawing9.vml declares a DOCTYPE"),
+    "XML in UTF-32": (
+        lambda d: F.doctype_part(F.BOOK, d / "b.xlsm", "xl/u32.bin", encoding="utf-32"),
+        {}, "part xl/u32.bin is XML in UTF-32"),
 }
 
 
@@ -255,6 +314,17 @@ def test_hostile_or_broken_file_gets_one_line(case, tmp_path):
     message = one_line(err)
     assert message.startswith(f"{path}: ") and phrase in message, message
     assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
+
+
+def test_binary_parts_and_legacy_vml_are_not_refused(analyst, tmp_path):
+    """Only XML is parsed: a binary entry that starts with '<' (and holds no DOCTYPE) passes,
+    as do the VBA project, the pictures and the comments' legacy VML of the analyst's copy."""
+    book = F.edit_zip(analyst, tmp_path / "bin.xlsm", add={"xl/embeddings/blob.bin":
+                                                           b"<\x00\x01\x02" + bytes(range(256))})
+    with zipfile.ZipFile(book) as zf:
+        assert any(n.endswith(".vml") for n in zf.namelist())
+        assert any(n.startswith("xl/media/") for n in zf.namelist())
+    check_readable(book)
 
 
 def test_zip_bomb_message_names_the_entry_and_ratio(tmp_path):
@@ -290,15 +360,18 @@ def test_openpyxl_itself_refuses_the_entity_bomb(tmp_path):
     assert isinstance(err.value.__cause__, DefusedXmlException)
 
 
-def test_damage_inside_a_sheet_is_reported_by_the_in_place_check(tmp_path):
-    """check_readable reads each XML part's prolog only; damage further in surfaces when the
-    workbook is loaded, still as one line."""
+def test_damage_inside_a_sheet_is_refused_by_check_readable(tmp_path):
+    """check_readable streams every XML part to its end (it counts cells and rows), so damage
+    deep inside a sheet is refused before anything loads the workbook, in one line naming
+    the part."""
     book = F.edit_zip(F.BOOK, tmp_path / "book.xlsm",
                       replace={"xl/worksheets/sheet2.xml": lambda x: x[: len(x) // 2]})
-    check_readable(book)
+    with pytest.raises(WorkbookError) as err:
+        check_readable(book)
+    assert one_line(err).startswith(f"{book}: part xl/worksheets/sheet2.xml is not well-formed XML")
     with pytest.raises(WorkbookError) as err:
         check_in_place(book)
-    assert one_line(err).startswith(f"{book}: openpyxl cannot read this workbook")
+    assert "not well-formed XML" in one_line(err)
 
 
 @pytest.mark.parametrize("build", [F.renamed_input_sheet, F.deleted_input_sheet])
@@ -320,6 +393,9 @@ def test_the_shipped_workbook_is_readable_and_round_trips():
 
 @pytest.mark.parametrize("build, phrase", [
     (lambda d: F.entity_bomb(F.BOOK, d / "lol.xlsm"), "DOCTYPE or XML entities"),
+    (lambda d: F.doctype_part(F.BOOK, d / "bin.xlsm", "xl/worksheets/sheet1.bin"),
+     "part xl/worksheets/sheet1.bin declares a DOCTYPE"),
+    (lambda d: F.duplicate_entry(F.BOOK, d / "dup.xlsm"), "appears twice"),
     (lambda d: F.text_file(d / "prices.xlsx"), "not an Excel workbook"),
     (lambda d: d / "missing.xlsm", "no such file"),
 ])
@@ -333,3 +409,227 @@ def test_recalc_refuses_hostile_file_with_exit_2_and_one_line(build, phrase, tmp
     assert len(lines) == 1 and lines[0].startswith(f"tokencost recalc: error: {path}: ")
     assert phrase in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# LibreOffice sees only files the gate passed, whoever calls it
+# ---------------------------------------------------------------------------------------------
+
+def test_libreoffice_never_opens_a_file_the_gate_refuses(tmp_path):
+    """convert (the one place soffice starts), recalculated_values and recalc_in_place each
+    refuse a DOCTYPE hidden in a part not named .xml, in one line, before LibreOffice runs:
+    no output, no backup, the file unchanged."""
+    bomb = F.doctype_part(F.BOOK, tmp_path / "bin.xlsm", "xl/worksheets/sheet1.bin")
+    digest = sha(bomb)
+    out = tmp_path / "out"
+    calls = {
+        "convert to xlsx": lambda: libreoffice.convert(bomb, out),
+        "convert to pdf": lambda: libreoffice.convert(bomb, out, "pdf"),
+        "recalculated_values": lambda: libreoffice.recalculated_values(bomb, out),
+        "recalc_in_place": lambda: recalc_in_place(bomb),
+    }
+    for label, call in calls.items():
+        with pytest.raises(WorkbookError) as err:
+            call()
+        assert one_line(err).startswith(f"{bomb.resolve()}: part xl/worksheets/sheet1.bin "
+                                        "declares a DOCTYPE"), label
+    assert sha(bomb) == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin.xlsm"]
+
+
+def test_export_refuses_a_hostile_file_in_one_line(tmp_path, capsys):
+    bomb = F.doctype_part(F.BOOK, tmp_path / "bin.xlsm", "xl/worksheets/sheet1.bin")
+    code = main(["export", str(bomb), str(tmp_path / "out.xlsx"), "--pdf", str(tmp_path / "o.pdf")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.splitlines() == [
+        f"tokencost export: error: {bomb}: part xl/worksheets/sheet1.bin declares a DOCTYPE or "
+        "XML entities, which Excel never writes (an entity-expansion or external-entity "
+        "attack?); refused"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin.xlsm"]
+
+
+def test_recalculated_values_visits_only_the_cells_a_sparse_sheet_holds(tmp_path):
+    """A sheet with cells at A1, XFD1 and A1048576 has the used range A1:XFD1048576, as
+    LibreOffice writes it back; walking that range row by row (openpyxl's iter_rows) would
+    visit 17 billion cells. Run in a child process with a timeout, so the walk fails the
+    test instead of hanging it."""
+    import subprocess
+    import sys
+    import fixtures_limits as L
+    base = tmp_path / "base.xlsx"
+    openpyxl.Workbook().save(base)   # a one-sheet workbook: LibreOffice converts it in seconds
+    body = [b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>',
+            b'<row r="1048576"><c r="A1048576"><v>3</v></c></row>']
+    book = L.with_data_sheet(tmp_path / "sparse.xlsx", body, dimension="A1:XFD1048576", source=base)
+    probe = ("import json, sys; from tokencost.workbook.libreoffice import recalculated_values; "
+             "print(json.dumps(recalculated_values(sys.argv[1])['Data']))")
+    proc = subprocess.run([sys.executable, "-c", probe, str(book)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    assert json.loads(proc.stdout) == {"A1": 1, "XFD1": 2, "A1048576": 3}
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGTERM and SIGINT: temporary files removed, LibreOffice killed, the workbook untouched
+# ---------------------------------------------------------------------------------------------
+
+def _processes() -> dict:
+    """``{pid: (parent pid, process group, command name, state)}`` from /proc."""
+    import os
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue   # gone meanwhile
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid, pgrp = stat[stat.rindex(")") + 2:].split()[:3]
+        out[int(entry)] = (int(ppid), int(pgrp), comm, state)
+    return out
+
+
+def _descendants(pid: int, procs: dict) -> set:
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, (ppid, *_rest) in procs.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def _left_in_tmp(tmp: Path) -> list:
+    """What a stopped command left in TMPDIR, besides the folder of empty lock files the
+    edit sessions share (one per book, kept on purpose: deleting a lock file another
+    process is waiting on would let two writers in)."""
+    left = []
+    for p in tmp.iterdir():
+        if p.name.startswith("tokencost-locks-") and p.is_dir():
+            left += [f for f in p.iterdir() if not (f.suffix == ".lock" and f.stat().st_size == 0)]
+        else:
+            left.append(p)
+    return left
+
+
+def _wait_for_soffice_bin(child, timeout_s: float = 180):
+    """(pids of *child*'s descendants, their process groups) once soffice.bin runs among them."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert child.poll() is None, f"tokencost ended first: {child.communicate()}"
+        procs = _processes()
+        below = _descendants(child.pid, procs)
+        if any(procs[p][2] == "soffice.bin" for p in below if p in procs):
+            return below, {procs[p][1] for p in below if p in procs}
+        time.sleep(0.05)
+    raise AssertionError("soffice.bin did not start")
+
+
+def _running(pids: set, groups: set, own_group: int) -> list:
+    """Processes still running (zombies, which only wait to be reaped, do not count) that are
+    among *pids* or in one of *groups* (other than the test's own group)."""
+    return [(p, v) for p, v in _processes().items() if v[3] != "Z"
+            and (p in pids or (v[1] in groups and v[1] != own_group))]
+
+
+STOPPED = {"SIGTERM": (143, "stopped by SIGTERM; nothing half-done is left"),
+           "SIGINT": (130, "stopped by SIGINT (Ctrl-C); nothing half-done is left")}
+
+
+def _stop_while_libreoffice_runs(tmp_path, argv, signame, beside=()):
+    """Run ``tokencost *argv*`` (BOOK = a copy of tokencost.xlsm in *tmp_path*/work, TMPDIR =
+    *tmp_path*/tmp), send *signame* once soffice.bin runs, and check the aftermath."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    book = work / "BOOK.xlsm"
+    shutil.copyfile(F.BOOK, book)
+    digest = sha(book)
+    env = dict(os.environ, TMPDIR=str(tmp))
+    child = subprocess.Popen([sys.executable, "-m", "tokencost", *argv], cwd=work, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pids, groups = _wait_for_soffice_bin(child)
+        os.kill(child.pid, getattr(signal, signame))
+        started = time.monotonic()
+        out, err = child.communicate(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        if child.poll() is None:
+            child.kill()
+    code, message = STOPPED[signame]
+    command = argv[0]
+    assert child.returncode == code, (child.returncode, err)
+    assert err.splitlines()[-1] == f"tokencost {command}: {message}", err
+    assert "Traceback" not in err
+    assert took < 30, f"{took:.1f} s to stop"
+    deadline = time.monotonic() + 10   # SIGKILL is immediate; give the kernel a moment
+    while _running(pids, groups, os.getpgrp()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running(pids, groups, os.getpgrp()) == []
+    assert sorted(p.name for p in work.iterdir()) == sorted(["BOOK.xlsm", *beside])
+    assert _left_in_tmp(tmp) == []
+    assert sha(book) == digest
+    return err
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_recalc_stopped_while_libreoffice_runs_leaves_nothing(signame, tmp_path, libreoffice):
+    err = _stop_while_libreoffice_runs(tmp_path, ["recalc", "BOOK.xlsm"], signame)
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_export_stopped_while_libreoffice_renders_the_pdf_leaves_nothing(signame, tmp_path,
+                                                                          libreoffice):
+    """The macro-free copy is written (atomically) before the PDF is rendered, so it is
+    there, complete; the PDF is not, nor any temporary file."""
+    _stop_while_libreoffice_runs(tmp_path, ["export", "BOOK.xlsm", "out.xlsx", "--pdf", "out.pdf"],
+                                 signame, beside=["out.xlsx"])
+    load_workbook(tmp_path / "work" / "out.xlsx")   # complete: it opens
+
+
+def test_sigterm_while_the_workbook_is_being_written_removes_the_temporary_file(tmp_path):
+    """scenario add writes through write_atomic: SIGTERM once its temporary file
+    ``.BOOK-xxxx.xlsm`` exists beside BOOK. The file is removed, BOOK is unchanged and no
+    backup is made (the write never happened)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import fixtures_limits as L
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    book = L.with_data_sheet(work / "BOOK.xlsm", L.data_sheet_rows(5_000, 10),
+                             dimension="A1:J5000")   # a save of a second or two
+    digest = sha(book)
+    child = subprocess.Popen([sys.executable, "-m", "tokencost", "scenario", "add", "BOOK.xlsm",
+                              "--name", "cheap", "--set", "power_price_usd_per_kwh=0.05"],
+                             cwd=work, env=dict(os.environ, TMPDIR=str(tmp)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not any(p.name.startswith(".BOOK-") for p in work.iterdir()):
+            assert child.poll() is None, f"scenario add ended first: {child.communicate()}"
+            assert time.monotonic() < deadline, "no temporary file appeared"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 143, err
+    assert err.splitlines() == ["tokencost scenario: stopped by SIGTERM; nothing half-done is left"]
+    assert sorted(p.name for p in work.iterdir()) == ["BOOK.xlsm"]
+    assert _left_in_tmp(tmp) == []
+    assert sha(book) == digest

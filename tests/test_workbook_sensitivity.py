@@ -1,7 +1,7 @@
 """The workbook's Sensitivity sheets (templates/parts/sensitivity.toml) against the core.
 
 The tornado and the 2-D grid are native formulas; here they must equal
-``tokencost.sensitivity`` on the same inputs, both as the cached values the
+``tokencost.analysis.sensitivity`` on the same inputs, both as the cached values the
 builder stores and after LibreOffice recalculates the file, also after an
 analyst edits the settings (another profile, other ranges, other grid axes).
 Tolerance: relative 1e-9 (``workbook_helpers.close``); the formulas and the
@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tokencost import sensitivity as sens
-from tokencost.datasets import load_defaults
-from tokencost.deployment import PROFILE_INPUTS
-from tokencost.reference_tables import read_catalog
-from tokencost.schema import overridable_inputs
-from tokencost.workbook.build import TEMPLATES_DIR
+from tokencost.analysis import sensitivity as sens
+from tokencost.inputs.datasets import load_defaults
+from tokencost.analysis.deployment import PROFILE_INPUTS
+from tokencost.inputs.reference_tables import read_catalog
+from tokencost.inputs.schema import overridable_inputs
+from tokencost.workbook.spec import TEMPLATES_DIR
 from tokencost.workbook.libreoffice import recalculated_values
 
 from workbook_helpers import close, formula_cells

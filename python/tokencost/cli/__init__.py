@@ -5,13 +5,23 @@ parser and sets ``func`` to a callable taking the parsed arguments and
 returning an exit code. Errors in the user's input (:class:`InputError`) and
 in their files (:class:`UserFacingError`) become one line on stderr and a
 non-zero exit code, never a traceback.
+
+A command stopped by Ctrl-C (SIGINT) or SIGTERM (``kill``, a CI job's timeout,
+systemd) unwinds like an exception: SIGTERM is raised as
+:class:`~tokencost.workbook.interrupt.Terminated`, so every ``finally`` runs
+(temporary files beside the workbook are removed, LibreOffice's process group
+is killed), further stop signals are ignored while that cleanup runs, and the
+command ends with one line on stderr and exit code 130 (SIGINT) or 143
+(SIGTERM), 128 plus the signal's number as a shell reports it.
 """
 from __future__ import annotations
 
 import argparse
 import functools
 import importlib
+import signal
 import sys
+import threading
 
 from ..errors import InputError, NonFiniteResult, OutputError, WorkbookError
 
@@ -22,6 +32,7 @@ COMMANDS = [
     "build",
     "recalc",
     "scenario",
+    "tables",
     "export",
     "fleet",
     "sensitivity",
@@ -54,14 +65,41 @@ def _parser() -> argparse.ArgumentParser:
     return build_parser()
 
 
+def _stop(signum, _frame):
+    """SIGINT and SIGTERM handler: ignore further stop signals (the cleanup this starts must
+    not be cut short) and raise, so the command unwinds through its ``finally`` blocks."""
+    from ..workbook.interrupt import Terminated
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated()
+
+
+def _handle_stop_signals():
+    """Install :func:`_stop` for SIGINT and SIGTERM; return a function that restores the
+    previous handlers (``main`` may be called in-process, by tests)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore():
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def main(argv=None) -> int:
     from ..workbook.formula import FormulaError
+    from ..workbook.interrupt import Terminated
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     import numpy as np
+    restore = _handle_stop_signals()
     try:
         # an overflow shows as a result that is not finite, which the model's checks and
         # the renderer refuse with a located message; numpy's warnings would only add noise
@@ -84,9 +122,15 @@ def main(argv=None) -> int:
         os.dup2(devnull, sys.stdout.fileno())   # so that the interpreter's final flush is quiet
         return 1
     except KeyboardInterrupt:  # every file is written atomically: whole, or left as it was
-        print(f"tokencost {args.command}: interrupted; any file being written was left as it was",
+        print(f"tokencost {args.command}: stopped by SIGINT (Ctrl-C); nothing half-done is left",
               file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"tokencost {args.command}: stopped by SIGTERM; nothing half-done is left",
+              file=sys.stderr)
+        return 143
+    finally:
+        restore()
 
 
 def number_options(args) -> list[tuple[str, str, float]]:
@@ -107,8 +151,8 @@ def number_options(args) -> list[tuple[str, str, float]]:
 
 def non_finite_message(args, err: NonFiniteResult) -> str:
     """One line for a result that is not a finite number: the most extreme number of
-    the command line (see :func:`tokencost.model.extreme`) is named."""
-    from ..model import not_finite_problem
+    the command line (see :func:`tokencost.analysis.model.extreme`) is named."""
+    from ..analysis.model import not_finite_problem
     problem = not_finite_problem(number_options(args), err.result, "the output")
     return str(problem) if problem.where != "the output" else (
         f"{err}; an input is too large or too small for a finite result")

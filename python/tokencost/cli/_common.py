@@ -5,7 +5,7 @@ from ..errors import InputError
 
 FORMATS = ("table", "csv", "json", "markdown")
 
-#: the CSV rule every --data folder and CSV option follows (tokencost.csvfile), for --help
+#: the CSV rule every --data folder and CSV option follows (tokencost.inputs.csvfile), for --help
 CSV_RULE = ("CSV files are read as UTF-8 (with or without a BOM), else as Windows-1252 "
             "(Excel's plain CSV)")
 
@@ -62,7 +62,7 @@ def count(low: int = 1, high: int = 1_000_000):
 def parse_overrides(items) -> dict[str, float]:
     """``["name=value", ...]`` -> ``{name: float}``; InputError naming the bad item
     (``--set NAME``): not NAME=VALUE, not a finite number. Names and bounds are
-    checked where the overrides are applied (:meth:`tokencost.inputs.Inputs.with_overrides`)."""
+    checked where the overrides are applied (:meth:`tokencost.inputs.validate.Inputs.with_overrides`)."""
     import math
     out = {}
     for item in items or []:
@@ -105,10 +105,10 @@ def load_inputs(args):
         from ..workbook.read import read_inputs
         inputs = read_inputs(book)
     else:
-        from ..datasets import load_defaults
+        from ..inputs.datasets import load_defaults
         inputs = load_defaults(getattr(args, "data", None))
     if overrides:
         inputs = inputs.with_overrides(overrides, override_sources(overrides))
-    from ..model import evaluate
+    from ..analysis.model import evaluate
     evaluate(inputs)  # every result finite, or InputError at the input to blame
     return inputs

@@ -75,9 +75,9 @@ def register(sub):
 
 def default_gpu_hour_usd(gpu: str):
     """$/GPU-hour of *gpu* from the shipped inputs, or None when it has no cost row."""
-    from ..catalog import normalize_gpu_name
-    from ..datasets import load_defaults
-    from ..model import gpu_costs
+    from ..inputs.catalog import normalize_gpu_name
+    from ..inputs.datasets import load_defaults
+    from ..analysis.model import gpu_costs
     costs = gpu_costs(load_defaults())
     key = normalize_gpu_name(gpu)
     for name, value in zip(costs["gpu"], costs["gpu_hour_usd"]):
@@ -87,12 +87,12 @@ def default_gpu_hour_usd(gpu: str):
 
 
 def run(args) -> int:
-    from ..physics_checks import bound, frontier
+    from ..analysis.physics_checks import bound, frontier
     from ..render import frame_to_csv, frame_to_markdown, frame_to_text, to_json, wrap_text
     from . import UserFacingError
 
     if args.plot is not None:
-        from ..workbook.build import check_writable
+        from ..workbook.files import check_writable
         check_writable(args.plot)   # before the sweep, not after it
     gpu_hour = args.gpu_hour_usd
     gpu_hour_source = "--gpu-hour-usd"
@@ -172,7 +172,7 @@ def write_plot(table: pd.DataFrame, path: Path, title: str, target=None) -> None
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    from ..workbook.build import write_atomic
+    from ..workbook.files import write_atomic
     try:   # atomically, as every file tokencost writes (OutputError: one line)
         write_atomic(lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}), path)
     finally:

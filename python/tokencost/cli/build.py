@@ -26,15 +26,14 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..datasets import load_defaults
-    from ..workbook.build import (TemplateError, build, list_templates, required_xlwings,
-                                  template_path)
-    from ..workbook.spec import load_template
+    from ..inputs.datasets import load_defaults
+    from ..workbook.build import build
+    from ..workbook.build.base import required_xlwings
     from ..workbook.formula import FormulaError
+    from ..workbook.spec import TemplateError, list_templates, load_template, template_path
     if args.list:
         print("\n".join(list_templates()))
         return 0
-    from ..workbook.build import template_path
     try:   # a name the file system refuses (too long, a folder ...) is a bad template name too
         template_path(args.template)
     except TemplateError as err:
@@ -45,11 +44,11 @@ def run(args) -> int:
     if output is not None and args.template == "main" and output.suffix.lower() not in (".xlsm",):
         raise UserFacingError(f"{output}: the main template holds macros (xlwings); use a .xlsm name")
     if output is not None:   # before the build (seconds), not after it
-        from ..workbook.build import check_writable
+        from ..workbook.files import check_writable
         check_writable(output)
     inputs = load_defaults(args.data)
     from ..errors import InputError
-    from ..inputs import formula_text_problems
+    from ..inputs.validate import formula_text_problems
     formulas = formula_text_problems(inputs)
     if formulas:   # the builder writes text as it is: "=..." would be a formula in the book
         more = f" (and {len(formulas) - 1} more)" if len(formulas) > 1 else ""

@@ -37,29 +37,137 @@ def register(sub):
 
 def physics_warnings(inputs, locate) -> list[str]:
     """``Models!C9: physics: ...`` for every model profile the physics check flags."""
-    from ..physics_checks import physics_flags
+    from ..analysis.physics_checks import physics_flags
     flags = physics_flags(inputs)
     return [f"{locate('Models', i, 'tokens_per_s')}: physics: {reason}"
             for i, (ok, reason) in enumerate(zip(flags["ok"], flags["reason"])) if not ok]
 
 
-def blank_rows(book) -> list[str]:
-    """``Prices!A10:E10: blank row inside table Prices ...`` for each row of an input table
-    that is blank in every input column (the reader skips it; the workbook's checks count
-    its blank required cells)."""
-    from ..workbook.read import BOOK_TABLES, column_letter, sheet_ref
+def _capped_physics(lines: list[str]) -> list[str]:
+    """*lines* of :func:`physics_warnings`, at most :data:`LINES_PER_PROBLEM` and a count."""
+    if len(lines) <= LINES_PER_PROBLEM:
+        return lines
+    rest = lines[LINES_PER_PROBLEM:]
+    first, last = rest[0].split(": ", 1)[0], rest[-1].split(": ", 1)[0]
+    return lines[:LINES_PER_PROBLEM] + [
+        f"{first} to {last}: {len(rest):,} more physics warning(s), not listed one by one "
+        f"(the first {LINES_PER_PROBLEM} are above)"]
+
+
+#: lines printed for one problem (one column of one table, one table's blank rows, the
+#: physics check); the rest are summed up in one more line
+LINES_PER_PROBLEM = 10
+
+
+def blank_runs(book) -> list[tuple]:
+    """Each run of rows of an input table that are blank in every input column (the reader
+    skips them; the workbook's checks count their blank required cells).
+
+    The work is proportional to the rows that hold something, not to the table's span
+    (which may reach Excel's last row, 1,048,576).
+
+    Parameters
+    ----------
+    book : tokencost.workbook.read.BookTables
+        The workbook as read.
+
+    Returns
+    -------
+    list of tuple
+        ``(table name, TableRef, first sheet row, last sheet row)`` per run, in table order.
+    """
+    from ..workbook.read import BOOK_TABLES
     out = []
     for name in BOOK_TABLES:
         table = book.tables.get(name)
         if table is None or name not in book.sheet_rows:
             continue
-        used = set(book.sheet_rows[name])
-        for r in range(table.first_data_row, table.last_data_row + 1):
-            if r not in used:
-                box = f"{column_letter(table.min_col)}{r}:{column_letter(table.max_col)}{r}"
-                out.append(f"{sheet_ref(table.sheet, box)}: blank row inside table {name}; "
-                           "fill it or delete the table row")
+        start = table.first_data_row
+        for r in sorted(set(book.sheet_rows[name])) + [table.last_data_row + 1]:
+            if r > start:
+                out.append((name, table, start, r - 1))
+            start = max(start, r + 1)
     return out
+
+
+def blank_rows(book, runs=None) -> list[str]:
+    """The lines ``check`` prints for the runs of :func:`blank_runs`.
+
+    Parameters
+    ----------
+    book : tokencost.workbook.read.BookTables
+        The workbook as read.
+    runs : list of tuple, optional
+        :func:`blank_runs` of *book* (computed when not given).
+
+    Returns
+    -------
+    list of str
+        ``Prices!A10:E10: blank row inside table Prices ...`` for one row,
+        ``Hardware!A9:F1048576: rows 9 to 1048576 of table Hardware are blank ...`` for a
+        run; at most :data:`LINES_PER_PROBLEM` per table and one line for the runs after.
+    """
+    from ..workbook.read import column_letter, sheet_ref
+    runs = blank_runs(book) if runs is None else runs
+    by_table: dict = {}
+    for run in runs:
+        by_table.setdefault(run[0], []).append(run)
+    out = []
+    for name, table_runs in by_table.items():
+        table = table_runs[0][1]
+
+        def box(first, last):
+            return sheet_ref(table.sheet, f"{column_letter(table.min_col)}{first}:"
+                                          f"{column_letter(table.max_col)}{last}")
+
+        for _name, _table, first, last in table_runs[:LINES_PER_PROBLEM]:
+            if first == last:
+                out.append(f"{box(first, last)}: blank row inside table {name}; "
+                           "fill it or delete the table row")
+            else:
+                out.append(f"{box(first, last)}: rows {first} to {last} of table {name} are "
+                           "blank; fill them or delete those table rows")
+        rest = table_runs[LINES_PER_PROBLEM:]
+        if rest:
+            blank = sum(last - first + 1 for *_x, first, last in rest)
+            out.append(f"{box(rest[0][2], rest[-1][3])}: {blank:,} more blank rows of table "
+                       f"{name} in {len(rest):,} more runs between rows {rest[0][2]} and "
+                       f"{rest[-1][3]}, not listed one by one (the first {LINES_PER_PROBLEM} "
+                       "runs are above)")
+    return out
+
+
+def capped(problems, key=lambda p: (p.table, p.column)) -> list[str]:
+    """The lines to print for *problems*, at most :data:`LINES_PER_PROBLEM` per problem.
+
+    Parameters
+    ----------
+    problems : list of tokencost.inputs.validate.Problem
+        In the order to print them (each ``str()`` is one line).
+    key : callable
+        What makes problems one problem: by default one column of one table.
+
+    Returns
+    -------
+    list of str
+        The first :data:`LINES_PER_PROBLEM` of each key, then one line per key for the
+        rest: where the first and last of them are and how many.
+    """
+    shown, hidden = [], {}
+    seen: dict = {}
+    for p in problems:
+        k = key(p)
+        seen[k] = seen.get(k, 0) + 1
+        if seen[k] <= LINES_PER_PROBLEM:
+            shown.append(str(p))
+        else:
+            hidden.setdefault(k, []).append(p)
+    for (table, column), rest in hidden.items():
+        what = f"column {column} of table {table}" if column else f"table {table}"
+        where = rest[0].where if len(rest) == 1 else f"{rest[0].where} to {rest[-1].where}"
+        shown.append(f"{where}: {len(rest):,} more problem(s) in {what}, not listed one by one "
+                     f"(the first {LINES_PER_PROBLEM} are above)")
+    return shown
 
 
 def own_master_check(path) -> list[str]:
@@ -93,18 +201,20 @@ def own_master_check(path) -> list[str]:
 
 
 def run(args) -> int:
-    from ..inputs import prepare
+    from ..inputs.validate import prepare
     from ..workbook.read import BOOK_TABLES, check_book, read_book
-    from ..model import result_problems
+    from ..analysis.model import result_problems
     book = read_book(args.book)
-    problems = [str(p) for p in check_book(book)] + blank_rows(book)
+    found, runs = check_book(book), blank_runs(book)
+    problems = [str(p) for p in found] + [f"{r[0]}:{r[2]}" for r in runs]   # each counts
+    lines = capped(found) + blank_rows(book, runs)   # at most LINES_PER_PROBLEM per problem
     if not problems:  # valid inputs whose results overflow (report would refuse them)
-        problems = [str(p) for p in result_problems(prepare(book.raw, book.locate, book.typed),
-                                                    variants=True)]
+        problems = lines = [str(p) for p in result_problems(
+            prepare(book.raw, book.locate, book.typed), variants=True)]
     if not problems:
-        problems = own_master_check(book.path)   # what the input checks cannot see
-    for problem in problems:
-        print(problem)
+        problems = lines = own_master_check(book.path)   # what the input checks cannot see
+    for line in lines:
+        print(line)
     warnings: list[str] = []
     physics_note = ""
     if args.no_physics:
@@ -113,7 +223,7 @@ def run(args) -> int:
         physics_note = "physics check not run until the input problems are fixed"
     else:
         warnings = physics_warnings(prepare(book.raw, book.locate, book.typed), book.locate)
-        for line in warnings:
+        for line in _capped_physics(warnings):
             print(line)
     rows = f"{book.row_count} rows in {len(BOOK_TABLES) - len(book.missing)} tables"
     if not problems and not warnings:

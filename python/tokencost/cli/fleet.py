@@ -145,7 +145,7 @@ def register(sub):
 
 
 def run_fleet(args) -> int:
-    from ..deployment import fleet, gpu_hour_usd_of, profile_point
+    from ..analysis.deployment import fleet, gpu_hour_usd_of, profile_point
     from ..errors import InputError
     hour = args.gpu_hour_cost
     basis = "--gpu-hour-cost"
@@ -168,8 +168,8 @@ def run_fleet(args) -> int:
 
 
 def run_rent_vs_own(args) -> int:
-    from ..reference_tables import read_catalog
-    from ..deployment import rent_vs_own
+    from ..inputs.reference_tables import read_catalog
+    from ..analysis.deployment import rent_vs_own
     sections = rent_vs_own(load_inputs(args), read_catalog("rental_prices.csv", args.data),
                            read_catalog("tco_reference.csv", args.data), args.model,
                            args.utilization, args.rent_gpu_hour_usd)
@@ -186,8 +186,8 @@ def run_rent_vs_own(args) -> int:
 
 
 def run_token_mix(args) -> int:
-    from ..reference_tables import read_catalog
-    from ..deployment import token_mix
+    from ..inputs.reference_tables import read_catalog
+    from ..analysis.deployment import token_mix
     names = ("prefill_tokens_per_s", "cached_input_cost_factor", "cached_prefill_tokens_per_s",
              "input_output_ratio", "cache_hit_share", "utilization")
     ov = {n: getattr(args, n) for n in names}
@@ -204,7 +204,7 @@ def run_token_mix(args) -> int:
 
 
 def run_power_budget(args) -> int:
-    from ..deployment import power_budget
+    from ..analysis.deployment import power_budget
     table = power_budget(load_inputs(args), args.facility_mw, args.model, args.power_w, args.pue,
                          args.utilization, args.gpu_hour_cost, args.price)
     title = f"What {args.facility_mw:g} MW of facility power buys and earns ({table.attrs['model']})"

@@ -58,7 +58,7 @@ def _usage(parser) -> int:
 
 
 def run_import(args) -> int:
-    from ..pricecatalog import import_file
+    from ..inputs.pricecatalog import import_file
     from ..render import render_sections, to_json
     result = import_file(args.file, modes=args.mode or None)
     if args.workbook is not None:
@@ -87,7 +87,7 @@ def run_import(args) -> int:
 def _into_workbook(args, result) -> int:
     from ..errors import InputError
     from openpyxl.utils import get_column_letter
-    from ..workbook.import_prices import append_prices
+    from ..workbook.edit.prices import append_prices
     if not args.cost_basis:
         raise InputError("--cost-basis", "--workbook needs --cost-basis PROFILE: the model profile "
                                          "the imported prices are compared against")

@@ -22,10 +22,9 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..workbook.libreoffice import LibreOfficeError, recalc_in_place
-    from ..workbook.safety import check_readable
-    check_readable(args.book)   # only <v> values change, so no round-trip check is needed
-    try:
+    from ..workbook.edit.recalc import recalc_in_place
+    from ..workbook.libreoffice import LibreOfficeError
+    try:   # recalc_in_place runs the gate, check_readable, before LibreOffice sees the file
         n = recalc_in_place(args.book, backup=not args.no_backup)
     except LibreOfficeError as err:
         raise UserFacingError(str(err)) from None

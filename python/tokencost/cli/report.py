@@ -25,7 +25,20 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+def render_report(inputs, fmt: str) -> str:
+    """The report of *inputs* in *fmt* (table, csv, json, markdown)."""
+    from ..analysis.report import NOTES, report_data, report_sections
+    from ..render import render_sections, to_json, wrap_text
+    if fmt == "json":
+        return to_json(report_data(inputs))
+    sections, titles = report_sections(inputs)
+    text = render_sections(sections, fmt, titles)
+    if fmt in ("table", "markdown"):
+        notes = "\n".join(f"- {n}" for n in NOTES)
+        text += "\nNotes:\n" + (wrap_text(notes) if fmt == "table" else notes) + "\n"
+    return text
+
+
 def run(args) -> int:
-    from ..report import render_report
     sys.stdout.write(render_report(load_inputs(args), args.format))
     return 0

@@ -79,7 +79,7 @@ def _write_options(parser):
 
 
 def run_add(args) -> int:
-    from ..workbook.scenario import add_scenario
+    from ..workbook.edit.scenarios import add_scenario
     overrides = parse_overrides(args.overrides)
     done = add_scenario(args.book, args.name, overrides, output=args.output,
                         backup=not args.no_backup)
@@ -92,7 +92,7 @@ def run_add(args) -> int:
 def run_list(args) -> int:
     import pandas as pd
     from ..render import render_sections, to_json
-    from ..workbook.scenario import list_scenarios
+    from ..workbook.edit.scenarios import list_scenarios
     rows = list_scenarios(args.book)
     if args.format == "json":
         sys.stdout.write(to_json([{"scenario": s.name, "overrides": s.overrides,
@@ -110,7 +110,7 @@ def run_list(args) -> int:
 
 
 def run_remove(args) -> int:
-    from ..workbook.scenario import remove_scenario
+    from ..workbook.edit.scenarios import remove_scenario
     done = remove_scenario(args.book, args.name, output=args.output, backup=not args.no_backup)
     print(f"{done.target}: removed scenario tab {args.name!r}"
           + (f"; backup {done.backup}" if done.backup else ""))

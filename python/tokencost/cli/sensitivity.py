@@ -87,9 +87,9 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..reference_tables import read_catalog
+    from ..inputs.reference_tables import read_catalog
     from ..render import render_sections, to_json
-    from .. import sensitivity as sens
+    from ..analysis import sensitivity as sens
     from . import UserFacingError
 
     inputs = load_inputs(args)
@@ -102,7 +102,7 @@ def run(args) -> int:
                                             "give --montecarlo too")
     if args.plot is not None:
         _require_matplotlib(UserFacingError)
-        from ..workbook.build import check_writable
+        from ..workbook.files import check_writable
         check_writable(args.plot)   # before the runs, not after them
     ranges = read_catalog("sensitivity_ranges.csv", args.data, args.ranges)
     distributions = (read_catalog("distributions.csv", args.data, args.distributions)
@@ -209,7 +209,7 @@ def write_plot(result: dict, path: Path) -> None:
             ax.set_title(f"Monte Carlo, {mc['n']:,} draws")
     fig.suptitle(f"{result['model']} on {result['gpu']}: base ${base:.4f}/MTok")
     fig.tight_layout()
-    from ..workbook.build import write_atomic
+    from ..workbook.files import write_atomic
     try:   # atomically, as every file tokencost writes (OutputError: one line)
         kinds = fig.canvas.get_supported_filetypes()
         if Path(path).suffix.lower().lstrip(".") not in kinds:

@@ -30,7 +30,6 @@ from openpyxl.chart.data_source import (AxDataSource, NumData, NumDataSource, Nu
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import Series, SeriesLabel
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.defined_name import DefinedName
 
 from .spec import Chart
 
@@ -258,7 +257,9 @@ def refresh_chart_caches(data: dict, value_of: Callable[[str, str], object]) -> 
         def sub(m):
             nonlocal done
             values = name_values(m.group("name"), names, value_of)
-            if values is None:
+            if values is None or all(v is None for v in values):
+                # not a chart name of ours, or no cell it covers has a known value (a file
+                # saved without cached values): the cache stays as the file has it
                 return m.group(0)
             p, kind = m.group("p"), m.group("kind")
             if kind == "numRef" and not all(_is_number(v) for v in values):

@@ -28,6 +28,7 @@ table; it ends at the first blank row.
 """
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..errors import WorkbookError
-from ..udf_support import EXCEL_ERRORS
+from ..excel.arguments import EXCEL_ERRORS
 from .formula import is_error_value  # noqa: F401  (part of this module's interface)
 from .numbers import format_number  # noqa: F401  (part of this module's interface)
 from .udf_native import native_formula, udf_calls
@@ -135,7 +136,7 @@ def python_value(formula: str, sheet: str, value_of: Callable[[str, str], tuple]
     formula that is one call whose arguments are numbers, text, blanks or single
     cells. *value_of(sheet, "B7")* returns ``(known, value)``. Returns ``(True, value)``,
     or ``(False, None)`` when the call is not that simple or gives an array."""
-    from .. import udfs
+    from ..excel import udfs
     calls = udf_calls(formula)
     if not calls or not calls[0].whole or calls[0].foreign:
         return False, None
@@ -345,7 +346,14 @@ def convert_to_xlsx(book: Path, target: Path, progress: Callable[[str], None] = 
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws is wb.active
     progress("making the macro-free copy")
-    wb.save(target)
+    from .package import restore_charts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        buffer = io.BytesIO()
+        wb.save(buffer)
+    # the charts the export does not change get their exact bytes back (openpyxl rebuilds a
+    # chart from its model and drops what it has no model for, as a rewrite in place would)
+    Path(target).write_bytes(restore_charts(Path(book).read_bytes(), buffer.getvalue())[0])
     stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ") if modified else None
 
     def value_of(sheet, ref):
@@ -380,12 +388,13 @@ def _add_defaults_sheet(wb, names_used: Dict[str, str], result: ExportResult) ->
     """Append the sheet of named function defaults the native formulas read: one
     input cell per default, its defined name in column A."""
     from openpyxl.workbook.defined_name import DefinedName
-    from .build import TEMPLATES_DIR, _register_styles
+    from .cells import register_styles
+    from .spec import TEMPLATES_DIR
     from .numbers import number_format
     from .spec import load_template
     from .udf_native import named_defaults
     template = load_template(TEMPLATES_DIR / "main.toml")
-    _register_styles(wb, template)            # a book without the template's styles gets them
+    register_styles(wb, template)            # a book without the template's styles gets them
     title, n = DEFAULTS_SHEET, 1
     while title in wb.sheetnames:
         n += 1
@@ -432,7 +441,7 @@ def _formula_keys(path):
 
 def _template_roles() -> Tuple[Dict[str, str], Dict[str, str], Dict[str, str]]:
     """(sheet name -> role, role -> tab colour, block title -> block name) over every template."""
-    from .build import TEMPLATES_DIR
+    from .spec import TEMPLATES_DIR
     from .spec import load_template
     roles, colors, blocks = {}, {}, {}
     for path in sorted(TEMPLATES_DIR.glob("*.toml")):
@@ -702,7 +711,7 @@ def _check_targets(book: Path, xlsx, pdf, csv_dir, markdown) -> None:
         raise WorkbookError(f"--pdf {pdf}: name the file *.pdf")
     if csv_dir is not None and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
         raise WorkbookError(f"--csv {csv_dir}: not a folder")
-    from .build import check_writable   # before the conversion, not after it
+    from .files import check_writable   # before the conversion, not after it
     for target in (xlsx, pdf, markdown):
         if target is not None and str(target) != "-":
             check_writable(Path(target))
@@ -711,10 +720,9 @@ def _check_targets(book: Path, xlsx, pdf, csv_dir, markdown) -> None:
 
 
 def _check_book(book: Path) -> None:
-    from . import safety
-    safety.check_readable(book)
+    from .edit.inventory import check_in_place
     # the export is a rewrite through openpyxl: refuse what it would drop (VBA aside)
-    report = safety.check_in_place(book, raise_on_loss=False)
+    report = check_in_place(book, raise_on_loss=False)   # the gate first
     if report:
         raise WorkbookError(f"{book}: the export would lose {', '.join(report.lines())}; nothing "
                             "was written (openpyxl cannot carry these parts; remove them from a "
@@ -726,7 +734,7 @@ def export(book, xlsx=None, pdf=None, csv_dir=None, markdown=None, backup: bool 
     """Export *book*; each target given is written atomically (a ``.bak`` of a file
     replaced). *markdown* ``"-"`` only fills ``result.markdown_text`` (the CLI
     prints it). BOOK itself is never written."""
-    from .build import write_atomic
+    from .files import write_atomic
     book = Path(book)
     _check_targets(book, xlsx, pdf, csv_dir, markdown)
     _check_book(book)

@@ -44,7 +44,7 @@ _LO_ERROR = re.compile(r"^Err:\d{3}$")     # LibreOffice's own error codes (Err:
 def is_error_value(value) -> bool:
     """Whether a cached value is a spreadsheet error (``#NAME?``, ``#N/A``, ...,
     LibreOffice's ``Err:502``): what a cell shows when it could not compute."""
-    from ..udf_support import EXCEL_ERRORS
+    from ..excel.arguments import EXCEL_ERRORS
     if isinstance(value, XLError):
         return True
     return isinstance(value, str) and (value in EXCEL_ERRORS or bool(_LO_ERROR.match(value)))
@@ -68,13 +68,14 @@ class Ref:
         return self.c2 - self.c1 + 1
 
 
-_TOKEN = re.compile(r"""
+TOKEN_PATTERN = re.compile(r"""
     (?P<ws>\s+)
   | (?P<string>"(?:[^"]|"")*")
-  | (?P<sref>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)
+  | (?P<sref>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!(?:\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?
+                                               |\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}(?![\w(])))
   | (?P<struct>[A-Za-z_][\w.]*\[[^\[\]]+\])
   | (?P<func>[A-Za-z_][\w.]*\()
-  | (?P<ref>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?(?![\w(]))
+  | (?P<ref>(?:\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})(?![\w(]))
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][\w.]*)
   | (?P<op><>|<=|>=|[-+*/^&=<>%(),:])
@@ -86,7 +87,7 @@ _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 def tokenize(text: str) -> list[tuple[str, str]]:
     pos, out = 0, []
     while pos < len(text):
-        m = _TOKEN.match(text, pos)
+        m = TOKEN_PATTERN.match(text, pos)
         if not m:
             raise FormulaError(f"cannot read formula at {text[pos:pos + 20]!r}")
         pos = m.end()
@@ -96,7 +97,15 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     return out
 
 
+_COLUMNS = re.compile(r"\$?([A-Za-z]{1,3}):\$?([A-Za-z]{1,3})")
+MAX_ROW = 1048576   # a whole-column reference (A:F) spans Excel's rows
+
+
 def _parse_cells(text: str) -> Tuple[int, int, int, int]:
+    columns = _COLUMNS.fullmatch(text)
+    if columns:   # whole columns, as LibreOffice writes a name over a full sheet height
+        c1, c2 = (column_index_from_string(g.upper()) for g in columns.groups())
+        return 1, min(c1, c2), MAX_ROW, max(c1, c2)
     parts = text.split(":")
     cells = [_CELL.fullmatch(p) for p in parts]
     if not all(cells):
@@ -388,12 +397,12 @@ class Evaluator:
         raw = self.cells.get(key)
         if is_formula(raw):
             if key in self._busy:
-                raise FormulaError(f"circular reference at {sheet}!{_a1(row, col)}")
+                raise FormulaError(f"circular reference at {sheet}!{a1(row, col)}")
             self._busy.add(key)
             try:
                 result = self._scalar(self.eval(self._ast(raw), sheet))
             except FormulaError as err:
-                raise FormulaError(f"{sheet}!{_a1(row, col)} {raw}: {err}") from None
+                raise FormulaError(f"{sheet}!{a1(row, col)} {raw}: {err}") from None
             finally:
                 self._busy.discard(key)
         else:
@@ -486,7 +495,7 @@ class Evaluator:
         return Ref(sheet, ref.r1 + 1, col, ref.r2, col)
 
 
-def _a1(row, col):
+def a1(row, col):
     from openpyxl.utils import get_column_letter
     return f"{get_column_letter(col)}{row}"
 

@@ -155,7 +155,7 @@ def fit_sheet(ws, value_of: Callable[[int, int], object], *, spill: set, keep_wi
     # what even a template-sized column must hold: its numbers (else ###) and the longest
     # word of each text (a name such as depreciation_years is not broken), at most MAX_WIDTH
     floor: dict[int, float] = {}
-    for (r, c), (cell, text, number, size, bold) in cells.items():
+    for (r, c), (_cell, text, number, size, bold) in cells.items():
         if number:
             floor[c] = max(floor.get(c, 0.0), width_for_px(text_px(text, size, bold)))
         elif text and (r, c) not in spill:

@@ -3,15 +3,27 @@
 Every run uses a fresh, isolated user profile (so it neither reads nor
 changes the user's own LibreOffice settings) configured to recalculate every
 formula on load, instead of trusting the cached values in the file.
+
+LibreOffice never sees a file the gate has not passed: :func:`convert`, the one
+place soffice is started, runs :func:`tokencost.workbook.gate.check_readable`
+on its input first, so every conversion of a user's file (``recalc``,
+``export``, :func:`recalculated_values`) is gated whoever calls it. soffice runs
+in a session of its own (it execs ``oosplash``, which forks ``soffice.bin``);
+when a run ends early (a timeout, Ctrl-C, SIGTERM turned into
+:class:`~tokencost.workbook.interrupt.Terminated`) the whole process group is
+killed and the profile folder removed before the exception goes on.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Optional
+
+from . import interrupt
 
 INSTALL_HINT = ("LibreOffice is needed to recalculate workbooks: on Debian/Ubuntu run "
                 "`sudo apt-get install libreoffice-calc-nogui` (./dev test installs it when run as root)")
@@ -40,83 +52,148 @@ def soffice_path() -> str:
 
 def convert(source: Path, out_dir: Path, target_format: str = "xlsx", timeout_s: float = 180) -> Path:
     """Open *source* in LibreOffice (recalculating everything) and save it as
-    *target_format* (``xlsx``, ``pdf``, ``csv`` ...) in *out_dir*; return the new file."""
+    *target_format* (``xlsx``, ``pdf``, ``csv`` ...) in *out_dir*; return the new file.
+
+    Parameters
+    ----------
+    source : Path
+        The workbook; refused by :func:`~tokencost.workbook.gate.check_readable`
+        (:class:`~tokencost.errors.WorkbookError`) before LibreOffice starts.
+    out_dir : Path
+        Where the converted file is written (``<source stem>.<target_format>``).
+    target_format : str
+        LibreOffice's name of the format.
+    timeout_s : float
+        Longest run [s]; LibreOffice and its children are then killed.
+
+    Raises
+    ------
+    LibreOfficeError
+        LibreOffice is missing, failed, or took longer than *timeout_s*.
+    """
+    from .gate import check_readable
     source, out_dir = Path(source).resolve(), Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_readable(source)
     exe = soffice_path()
+    out_dir.mkdir(parents=True, exist_ok=True)
     filters = {"xlsx": 'xlsx:Calc MS Excel 2007 XML', "pdf": "pdf:calc_pdf_Export"}
-    with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
-        user = Path(profile) / "user"
-        user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
-        env = dict(os.environ, HOME=profile)
-        cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-               f"-env:UserInstallation={Path(profile).as_uri()}",
-               "--convert-to", filters.get(target_format, target_format),
-               "--outdir", str(out_dir), str(source)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise LibreOfficeError(f"LibreOffice took over {timeout_s:.0f} s on {source.name}") from None
     produced = out_dir / f"{source.stem}.{target_format}"
-    if proc.returncode != 0 or not produced.exists():
-        raise LibreOfficeError(f"LibreOffice could not convert {source.name}: "
-                               f"{(proc.stderr or proc.stdout).strip()[:500]}")
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="tokencost-lo-") as profile:
+            user = Path(profile) / "user"
+            user.mkdir()
+            (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+            scratch = Path(profile) / "tmp"   # LibreOffice's own temporary files: removed with it
+            scratch.mkdir()
+            env = dict(os.environ, HOME=profile, TMPDIR=str(scratch), TMP=str(scratch),
+                       TEMP=str(scratch))
+            cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                   f"-env:UserInstallation={Path(profile).as_uri()}",
+                   "--convert-to", filters.get(target_format, target_format),
+                   "--outdir", str(out_dir), str(source)]
+            returncode, output = _run(cmd, env, timeout_s, source.name)
+        finished = True
+    finally:
+        if not finished and produced.exists():   # half written by a LibreOffice killed midway
+            produced.unlink()
+    if returncode != 0 or not produced.exists():
+        raise LibreOfficeError(f"LibreOffice could not convert {source.name}: {output[:500]}")
     return produced
 
 
+def _run(cmd: list, env: dict, timeout_s: float, name: str) -> tuple:
+    """Run soffice in a session of its own; return (exit code, its stderr or stdout).
+    However the call ends, no process of that session's group is left running."""
+    proc = None
+    try:
+        if os.name == "posix":   # its own session: one process group holds soffice's children
+            own_group = dict(start_new_session=True, preexec_fn=interrupt.child_mask_cleared)
+        else:
+            own_group = dict(creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)
+        with interrupt.deferred():   # started and named in one step: no orphan if a signal comes
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, env=env, text=True, **own_group)
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise LibreOfficeError(f"LibreOffice took over {timeout_s:.0f} s on {name}") from None
+        return proc.returncode, (err or out or "").strip()
+    finally:
+        if proc is not None and proc.returncode is None:
+            kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL every process in *proc*'s process group (soffice, oosplash, soffice.bin;
+    on Windows ``taskkill /T``, the process tree), then reap *proc*.
+
+    Parameters
+    ----------
+    proc : subprocess.Popen
+        A process started in a session of its own and not yet reaped, so its pid, which is
+        the group's id, cannot have been reused by another process. Waits at most 30 s [s]
+        for it to be reaped.
+    """
+    with interrupt.deferred():
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:   # Windows: the process and every process it started
+                subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)],
+                               capture_output=True, check=False)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:   # SIGKILL cannot be caught: only a hung kernel
+            pass
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
 def recalculated_values(source: Path, work_dir: Optional[Path] = None) -> dict:
-    """``{sheet: {"B7": value}}`` for every cell after LibreOffice recalculates *source*."""
-    from openpyxl import load_workbook
+    """``{sheet: {"B7": value}}`` for every cell after LibreOffice recalculates *source*
+    (gated by :func:`convert`)."""
     with tempfile.TemporaryDirectory(prefix="tokencost-recalc-") as tmp:
-        out = convert(source, Path(work_dir or tmp))
-        wb = load_workbook(out, data_only=True, read_only=True)
+        return sheet_values(convert(source, Path(work_dir or tmp)))
+
+
+def sheet_values(xlsx: Path) -> dict:
+    """Every cell of *xlsx* that holds a value, as openpyxl's read-only reader gives it.
+
+    Only the cells in the file are visited: a sheet whose ``<dimension>`` is A1:XFD1048576
+    but which holds two cells costs two cells, not the 17 billion a row-by-row walk of the
+    dimension (``iter_rows``) would.
+
+    Parameters
+    ----------
+    xlsx : Path
+        A workbook LibreOffice wrote (cached values are read).
+
+    Returns
+    -------
+    dict
+        ``{sheet name: {"B7": value}}``; empty cells are left out.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import WorkSheetParser
+    wb = load_workbook(xlsx, data_only=True, read_only=True)
+    try:
         values = {}
         for ws in wb.worksheets:
             sheet = {}
-            for row in ws.iter_rows():
-                for cell in row:
-                    if cell.value is not None and hasattr(cell, "coordinate"):
-                        sheet[cell.coordinate] = cell.value
+            with ws._get_source() as src:
+                parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                                         date_formats=wb._date_formats,
+                                         timedelta_formats=wb._timedelta_formats)
+                for _row, cells in parser.parse():
+                    for cell in cells:
+                        if cell["value"] is not None:
+                            sheet[f"{get_column_letter(cell['column'])}{cell['row']}"] = cell["value"]
             values[ws.title] = sheet
+    finally:
         wb.close()
     return values
-
-
-def recalc_in_place(book: Path, backup: bool = True) -> int:
-    """Refresh the cached values of *book* with LibreOffice's results.
-
-    Only the ``<v>`` of formula cells change: VBA, names, styles, validation,
-    charts and every other part of the file are copied byte for byte. Cells
-    calling a TokenCost Python function (which LibreOffice cannot run) get the
-    value of the function's native formula, computed by LibreOffice on a copy
-    where the call is replaced (:mod:`tokencost.workbook.udf_native`); a call
-    with no native form keeps its stored value. Written atomically with a
-    ``.bak`` backup. Returns the number of formula cells.
-    """
-    from .build import write_atomic
-    from .cached import inject_cached_values, rewrite_formulas
-    from .formula import is_error_value
-    from .udf_native import LITERAL_DEFAULTS, native_formula, udf_calls
-    book = Path(book)
-    with tempfile.TemporaryDirectory(prefix="tokencost-native-") as tmp:
-        native_copy = Path(tmp) / book.name
-        shutil.copyfile(book, native_copy)
-        rewrite_formulas(str(native_copy),   # a scratch copy: defaults as numbers
-                         lambda f: native_formula(f, defaults=LITERAL_DEFAULTS))
-        values = recalculated_values(native_copy)
-
-    def keep(sheet, ref, formula):  # a UDF call LibreOffice could not value: keep the old value
-        value = values.get(sheet, {}).get(ref)
-        return ((value is None or is_error_value(value))
-                and any(not call.foreign for call in udf_calls(formula)))
-
-    def save(tmp):
-        shutil.copyfile(book, tmp)
-        return inject_cached_values(tmp, lambda sheet, ref: values.get(sheet, {}).get(ref),
-                                    keep=keep)
-
-    count = {}
-    write_atomic(lambda tmp: count.setdefault("n", save(tmp)), book, backup=backup)
-    return count["n"]

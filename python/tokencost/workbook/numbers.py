@@ -1,6 +1,6 @@
 """One number format per unit, everywhere the workbook shows a number.
 
-The unit vocabulary is the one of :mod:`tokencost.schema` and the templates
+The unit vocabulary is the one of :mod:`tokencost.inputs.schema` and the templates
 (the unit row above every header). Money has thousands separators and fixed
 decimals, markups a trailing x, shares a percent sign, token counts
 thousands separators. :func:`format_number` renders a number as such a format

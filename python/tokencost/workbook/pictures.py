@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .build import REPO_ROOT
+from .spec import REPO_ROOT
 
 DPI = 80
 

@@ -1,7 +1,7 @@
 """Read the input tables of an analyst-edited workbook (``tokencost report BOOK``, ``check BOOK``).
 
 Tables are found by *name* (the Excel Tables ``Hardware``, ``CostComponents``,
-``Models``, ``Prices``, ``Subscriptions``; see :data:`tokencost.schema.TABLES`),
+``Models``, ``Prices``, ``Subscriptions``; see :data:`tokencost.inputs.schema.TABLES`),
 never by cell position: a table may sit anywhere on any sheet, its columns may
 be reordered, an analyst may add columns of their own (kept, ignored by the
 model), and rows typed under a table (Excel grows the table's ``ref``) are
@@ -34,6 +34,7 @@ replaces the tabs; a book with neither uses the shipped ``data/variants.csv``.
 """
 from __future__ import annotations
 
+import gc
 import math
 import posixpath
 import re
@@ -51,8 +52,8 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from ..errors import InputError, WorkbookError
-from ..inputs import Inputs, Locator, Problem, check_tables, prepare
-from ..schema import TABLES, TABLES_BY_NAME, VARIANTS, overridable_inputs
+from ..inputs.validate import Inputs, Locator, Problem, check_tables, prepare
+from ..inputs.schema import TABLES, TABLES_BY_NAME, VARIANTS, overridable_inputs
 
 #: the input tables a workbook must hold (Variants is optional: see the module docstring)
 BOOK_TABLES = tuple(spec.name for spec in TABLES if spec is not VARIANTS)
@@ -119,7 +120,7 @@ class BookTables:
     without a cached value as :data:`NO_CACHED_VALUE`; each is reported in
     ``problems``, so use :func:`check_book` or :func:`read_inputs`, which never
     let them through. ``locate`` maps (table, data row, column) to the cell
-    address, for :func:`tokencost.inputs.check_tables` and ``prepare``;
+    address, for :func:`tokencost.inputs.validate.check_tables` and ``prepare``;
     ``sheet_rows[table][i]`` is the sheet row of data row *i* and
     ``columns[table][name]`` the sheet column (1-based) of a canonical column.
     """
@@ -159,9 +160,11 @@ def read_book(path) -> BookTables:
     Raises :class:`WorkbookError` for a file that is not a readable workbook;
     missing tables and bad cells are returned in ``missing`` / ``problems``.
     """
-    from .safety import check_readable
+    from .gate import check_readable
     path = Path(path)
     check_readable(path)
+    collecting = gc.isenabled()
+    gc.disable()   # the parse makes millions of objects and no cycles: collections only cost time
     try:
         with zipfile.ZipFile(path) as zf:
             return _read(zf, path)
@@ -173,12 +176,15 @@ def read_book(path) -> BookTables:
         raise WorkbookError(f"{path}: not a readable workbook: {type(err).__name__}: {err}") from None
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def sheet_names(path) -> list[str]:
     """The sheet names of the workbook at *path*, in order, from its workbook part alone
     (fast: no sheet is read). Raises :class:`WorkbookError` for a file that is not one."""
-    from .safety import check_readable
+    from .gate import check_readable
     path = Path(path)
     check_readable(path)
     try:
@@ -350,7 +356,9 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
     shared = _SharedStrings(zf, shared_part)
     cells_by_part: dict[str, dict] = {}
     for part in {t.part for t in wanted.values()}:
-        boxes = [t for t in wanted.values() if t.part == part]
+        # each box one row taller: the row just under a table is read too (values typed there
+        # are not part of the table: see rows_under_tables)
+        boxes = [replace(t, max_row=t.max_row + 1) for t in wanted.values() if t.part == part]
         cells_by_part[part] = _scan_sheet(zf, part, boxes, shared, ns)
 
     raw: dict[str, pd.DataFrame] = {}
@@ -376,7 +384,7 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
             raw["Variants"] = frame
             problems.extend(tab_problems)
         else:
-            from ..datasets import csv_locator, read_raw_tables
+            from ..inputs.datasets import csv_locator, read_raw_tables
             shipped = read_raw_tables()
             raw["Variants"] = shipped["Variants"]
             csv_locate = csv_locator(None, shipped)
@@ -412,8 +420,35 @@ def _read(zf: zipfile.ZipFile, path: Path) -> BookTables:
                       scenario_tabs=scenario_tabs)
     for name in missing:
         problems.append(Problem(name, missing_table_message(book, name), name))
+    problems.extend(rows_under_tables(wanted, cells_by_part))
     book.problems = sort_problems(book, problems)
     return book
+
+
+def rows_under_tables(tables: dict, cells_by_part: dict) -> list[Problem]:
+    """A problem for every input table with values in the row just under it.
+
+    Excel grows a table over a row typed directly under it; LibreOffice does not, and a
+    row pasted or typed there by any other means is not part of the table either: the
+    workbook's formulas (which read the table), ``report`` and ``check`` would ignore it.
+    The workbook's Checks sheet counts the same cells (one row under each table)."""
+    out = []
+    for name, table in tables.items():
+        below = table.max_row + 1
+        cells = cells_by_part.get(table.part, {})
+        filled = [(c, cells[(below, c)]) for c in range(table.min_col, table.max_col + 1)
+                  if not _is_blank(cells.get((below, c)))]
+        if not filled:
+            continue
+        shown = ", ".join(f"{column_letter(c)}{below} {v!r}" for c, v in filled[:3])
+        where = sheet_ref(table.sheet, f"{column_letter(table.min_col)}{below}:"
+                                       f"{column_letter(table.max_col)}{below}")
+        out.append(Problem(where, f"row {below} under table {name} holds values ({shown}) but is "
+                                  f"not part of the table, so the workbook and tokencost ignore "
+                                  f"it; grow the table over it: `tokencost tables fix BOOK`, or "
+                                  f"in Excel drag the table's corner, in LibreOffice Data > "
+                                  f"Define Range", name))
+    return out
 
 
 def _column_position(book: BookTables, table: str, column: Optional[str]) -> Optional[int]:
@@ -458,7 +493,7 @@ class _SharedStrings:
         items = []
         ns = None
         with self._zf.open(self._part) as fh:
-            for event, elem in _iterparse(fh, self._part):
+            for _event, elem in _iterparse(fh, self._part):
                 if ns is None:
                     ns = _ns(elem.tag)
                 if elem.tag == f"{ns}si":
@@ -568,7 +603,7 @@ def _rows(zf: zipfile.ZipFile, part: str, ns: str):
             if data is not None:
                 yield from data.iterfind(row_tag)
             return
-        for event, elem in _iterparse(fh, part):
+        for _event, elem in _iterparse(fh, part):
             if elem.tag == row_tag:
                 yield elem
             elif elem.tag == data_tag:
@@ -689,7 +724,11 @@ def _table_frame(name: str, table: TableRef, cells: dict, path: Path):
     spec_cols = [table.min_col + headers.index(c) for c in spec.column_names if c in columns]
 
     rows, records, problems = [], [], []
-    for r in range(table.first_data_row, table.last_data_row + 1):
+    # only rows with a cell: a table may span to Excel's last row, 1,048,576, mostly blank
+    in_spec = set(spec_cols)
+    filled = sorted({r for r, c in cells if c in in_spec
+                     and table.first_data_row <= r <= table.last_data_row})
+    for r in filled:
         if all(_is_blank(cells.get((r, c))) for c in spec_cols):
             continue
         rows.append(r)

@@ -5,7 +5,7 @@ lists sheets; a sheet holds blocks placed one under another:
 
 ``text``         lines of text (a Cover page)
 ``input_table``  an Excel Table of one input kind; columns, units and data
-                 validation come from :mod:`tokencost.schema`, rows from the dataset
+                 validation come from :mod:`tokencost.inputs.schema`, rows from the dataset
 ``slots``        a calculation or output block: ``capacity`` rows, one formula
                  per column written once and copied down (placeholders below)
 ``grid``         explicit rows of cells: text, numbers, formulas, named inputs
@@ -13,7 +13,7 @@ lists sheets; a sheet holds blocks placed one under another:
                  a check row with ``severity = "warning"`` is listed after the
                  errors and counted apart, not in the master check
 ``reference_table``  a package data file (``data_file``) as an Excel Table of
-                 input cells (:mod:`tokencost.workbook.reference_blocks`)
+                 input cells (:mod:`tokencost.workbook.build.reference_blocks`)
 
 Placeholders in formulas
 ------------------------
@@ -225,3 +225,29 @@ def load_template(path: Path) -> Template:
         return Template(**wb)
     except TypeError as err:
         raise ValueError(f"{path.name}: {err}") from None
+
+
+class TemplateError(Exception):
+    """A template that cannot be built (unknown table, placeholder, function...)."""
+
+
+#: the repository (templates/ and the committed workbook live there)
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TEMPLATES_DIR = REPO_ROOT / "templates"
+
+
+def template_path(name: str) -> Path:
+    """``main`` -> ``templates/main.toml``; a path to a .toml file is used as is."""
+    p = Path(name)
+    if p.suffix == ".toml" and p.exists():
+        return p
+    candidate = TEMPLATES_DIR / f"{name}.toml"
+    if not candidate.exists():
+        known = ", ".join(sorted(x.stem for x in TEMPLATES_DIR.glob("*.toml")))
+        raise TemplateError(f"no template {name!r} in {TEMPLATES_DIR} (known: {known})")
+    return candidate
+
+
+
+def list_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.toml"))

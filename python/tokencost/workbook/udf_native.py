@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple, Union
 
-from .formula import _TOKEN, FormulaError, tokenize
+from .formula import TOKEN_PATTERN, FormulaError, tokenize
 
 FUNCTIONS_PART = Path(__file__).resolve().parents[3] / "templates" / "parts" / "functions.toml"
 _PREFIXES = ("_XLUDF.", "_XLL.")
@@ -65,7 +65,7 @@ def native_templates(path: Path = FUNCTIONS_PART) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _specs() -> dict:
-    from ..udfs import UDF_SPECS
+    from ..excel.udfs import UDF_SPECS
     return {spec.name: spec for spec in UDF_SPECS}
 
 
@@ -214,7 +214,7 @@ def _tokens(body: str) -> list:
     token instead of an error, so such a formula can still be searched for calls."""
     pos, out = 0, []
     while pos < len(body):
-        m = _TOKEN.match(body, pos)
+        m = TOKEN_PATTERN.match(body, pos)
         if m is None:
             out.append(("other", body[pos], pos))
             pos += 1

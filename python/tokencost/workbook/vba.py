@@ -239,14 +239,14 @@ def without_modules(project: bytes, names: Iterable[str]) -> bytes:
             body = struct.pack("<H", struct.unpack("<H", body)[0] - len(dropped))
         keep.append((rid, body))
     streams["VBA/dir"] = compress(_encode(keep))
-    for name, stream in dropped:
+    for _name, stream in dropped:
         del streams[f"VBA/{stream}"]
     lines = streams["PROJECT"].decode(codepage).split("\r\n")
     gone = {n.casefold() for n, _s in dropped}
     lines = [ln for ln in lines
              if not (ln.partition("=")[0].strip().casefold() in ("module",) and
                      ln.partition("=")[2].strip().casefold() in gone)
-             and not (ln.partition("=")[0].strip().casefold() in gone)]
+             and ln.partition("=")[0].strip().casefold() not in gone]
     streams["PROJECT"] = "\r\n".join(lines).encode(codepage)
     if "PROJECTwm" in streams:
         streams["PROJECTwm"] = _name_map_without(streams["PROJECTwm"], gone, codepage)

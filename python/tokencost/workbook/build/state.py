@@ -1,0 +1,105 @@
+"""The state of a build: where every block is, and every cell written so far.
+
+Formulas in templates name cells by placeholders (``{key}``, ``{Block.key}``,
+``{Block.key[]}``, ``{key@first}``; :mod:`tokencost.workbook.spec`):
+:func:`resolve` turns them into A1 references from the blocks' layouts.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from ...inputs.validate import Inputs
+from ..cells import sheet_ref
+from ..formula import Evaluator
+from ..spec import Template, TemplateError
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first)?\}")
+
+
+@dataclass
+class BlockLayout:
+    sheet: str
+    first_row: int                 # first data row
+    capacity: int
+    columns: Dict[str, int]        # key -> column index
+
+
+
+@dataclass
+class BuildState:
+    wb: Workbook
+    template: Template
+    inputs: Inputs
+    cells: Dict[tuple, object] = field(default_factory=dict)
+    tables: Dict[str, tuple] = field(default_factory=dict)
+    names: Dict[str, str] = field(default_factory=dict)
+    blocks: Dict[str, BlockLayout] = field(default_factory=dict)
+    check_cells: list = field(default_factory=list)
+    validations: Dict[str, list] = field(default_factory=dict)
+    #: cached values set by a writer rather than computed by the evaluator (UDF cells)
+    fixed_values: Dict[tuple, object] = field(default_factory=dict)
+    #: first column of the block being written (a block's ``at``)
+    col0: int = 1
+    #: (sheet, row, col) of text that may spill into the empty cells to its right
+    spill: set = field(default_factory=set)
+    #: (sheet, column letter) whose width the template sets
+    keep_width: set = field(default_factory=set)
+    #: slots block -> its ``active`` column ("key" or "Block.key"), for charts
+    block_active: Dict[str, str] = field(default_factory=dict)
+    _evaluator: Optional[Evaluator] = None
+
+    @property
+    def evaluator(self) -> Evaluator:
+        """One evaluator over the built cells (its values are computed once)."""
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self.cells, self.tables, self.names)
+        return self._evaluator
+
+
+
+def resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot: int) -> str:
+    """Expand ``{...}`` placeholders for the row of *slot* (0-based) of *block*."""
+    def repl(m):
+        first, second, suffix = m.group(1), m.group(2), m.group(3)
+        if second is None:
+            if block is None:
+                raise TemplateError(f"placeholder {{{first}}} outside a slots block")
+            target, key, same_sheet = block, first, True
+        else:
+            if first not in state.blocks:
+                raise TemplateError(f"unknown block {first!r} in {formula!r}")
+            target, key = state.blocks[first], second
+            same_sheet = block is not None and target.sheet == block.sheet
+        if key not in target.columns:
+            raise TemplateError(f"block has no column {key!r} in {formula!r}")
+        col = get_column_letter(target.columns[key])
+        prefix = "" if same_sheet else sheet_ref(target.sheet) + "!"
+        if suffix == "[]":
+            last = target.first_row + target.capacity - 1
+            return f"{prefix}${col}${target.first_row}:${col}${last}"
+        if suffix == "@first":
+            return f"{prefix}{col}${target.first_row}"
+        return f"{prefix}{col}{target.first_row + slot}"
+    return PLACEHOLDER.sub(repl, formula)
+
+
+
+def role_of(state: BuildState, sheet_name: str) -> str:
+    for s in state.template.sheets:
+        if s.name == sheet_name:
+            return s.role
+    return ""
+
+
+
+def value_of_cell(state: BuildState, sheet: str, row: int, col: int):
+    """A built cell's value: a UDF cell's fixed value, else what the evaluator computes."""
+    key = (sheet, row, col)
+    if key in state.fixed_values:
+        return state.fixed_values[key]
+    return state.evaluator.value(*key)
