@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from tokencost.inputs import catalog as cat
 from tokencost.core import physics as ph
 from tokencost.inputs.datasets import load_defaults, read_raw_tables
 from tokencost.inputs.validate import prepare
 from tokencost.analysis.model import evaluate
-from tokencost.analysis.physics_checks import deployment_bounds, frontier, physics_flags
+from tokencost.analysis.physics_checks import default_context, deployment_bounds, frontier, physics_flags
 from tokencost.workbook.spec import TEMPLATES_DIR, template_path
 from tokencost.workbook.build import build
 from tokencost.workbook.formula import Evaluator
@@ -88,7 +89,9 @@ def model_frame(inputs):
     models = inputs.models.reset_index(drop=True)
     frame = pd.DataFrame({"gpu": models["gpu"], "architecture": models["architecture"].fillna(""),
                           "gpus": pd.to_numeric(models["gpus"]).fillna(1.0),
-                          "batch_size": pd.to_numeric(models["batch_size"])})
+                          "batch_size": pd.to_numeric(models["batch_size"]),
+                          "weight_precision": models["weight_precision"].fillna(""),
+                          "kv_precision": models["kv_precision"].fillna("")})
     hw = inputs.hardware
     rows = [list(hw["gpu"]).index(g) if g in list(hw["gpu"]) else -1 for g in frame["gpu"]]
     for column in ["memory_gb", "memory_bandwidth_tb_s"]:
@@ -103,7 +106,7 @@ def expected_rows(inputs, assumptions=None, gpus_catalog=None, architectures=Non
     a = cat.load_physics_assumptions()
     a.update(assumptions or {})
     frame = model_frame(inputs)
-    frame["context_tokens"] = float(a["context_tokens"])
+    frame["context_tokens"] = default_context(a)
     d = deployment_bounds(frame, a, gpus_catalog, architectures)
     again = d["gpu_known"] & d["architecture_known"] & ~d["fits"]
     check_gpus, check_batch = d["gpus"].copy(), d["batch"].copy()
@@ -129,7 +132,41 @@ def expected_rows(inputs, assumptions=None, gpus_catalog=None, architectures=Non
     exact = [g.casefold() in gpu_names and x.casefold() in arch_names
              for g, x in zip(frame["gpu"], frame["architecture"])]
     d["checked"] = d["gpu_known"] & d["architecture_known"] & np.array(exact)
+    d["check_memory_gb"], d["check_bandwidth"] = frame["memory_gb"], frame["memory_bandwidth_tb_s"]
     return d
+
+
+def target_expected(d, row, target, assumptions=None, gpus_catalog=None):
+    """deployment_bounds at a per-user target for the profile in *row* of expected_rows,
+    on the GPUs it is checked on, with its memory and bandwidth (Hardware first)."""
+    a = cat.load_physics_assumptions()
+    a.update(assumptions or {})
+    e = d.iloc[row]
+    frame = pd.DataFrame({"gpu": [e["gpu"]], "architecture": [e["architecture"]],
+                          "gpus": [e["check_gpus"]], "context_tokens": [e["context_tokens"]],
+                          "weight_precision": [e["weight_precision"]],
+                          "kv_precision": [e["kv_precision"]],
+                          "memory_gb": [e["memory_gb"]],
+                          "memory_bandwidth_tb_s": [e["memory_bandwidth_tb_s"]],
+                          "tokens_per_s_per_user": [target]})
+    return deployment_bounds(frame, a, gpus_catalog).iloc[0]
+
+
+def evaluated(path):
+    """{sheet: {ref: value}} of every formula of the workbook at *path*, computed afresh by the
+    builder's evaluator (the edited inputs, not the cached values)."""
+    from tokencost.workbook.edit.refresh import workbook_model
+    wb = load_workbook(path)
+    cells, formulas, tables, names = workbook_model(wb, {})
+    ev = Evaluator(cells, tables, names)
+    out = {}
+    for sheet, r, c in formulas:
+        if sheet in PHYSICS_SHEETS:   # the Functions sheet's UDF cells need Excel
+            out.setdefault(sheet, {})[f"{get_column_letter(c)}{r}"] = ev.value(sheet, r, c)
+    return out
+
+
+PHYSICS_SHEETS = ("PhysicsCatalog", "Physics", "PhysicsCheck", "Checks")
 
 
 def compare_models(phys, inputs, d, flags=None, architectures=None):
@@ -147,14 +184,29 @@ def compare_models(phys, inputs, d, flags=None, architectures=None):
     arch = (architectures if architectures is not None else cat.load_model_architectures())
     arch = arch.assign(key=arch["architecture"].str.casefold()).set_index("key")
     a = arch.loc[[x.casefold() for x in e["architecture"]]]
+    attention = ph.attention_flops_per_token(
+        a["layers"].to_numpy(), a["attention_heads"].to_numpy(), a["head_dim"].to_numpy(),
+        e["context_tokens"].to_numpy(), a["local_layer_share"].to_numpy(),
+        a["local_window_tokens"].to_numpy(), a["kv_latent_dim"].to_numpy(),
+        a["kv_lora_rank"].to_numpy())
     flops = ph.decode_flops_per_token(a["active_params"].to_numpy(), a["layers"].to_numpy(),
                                       a["attention_heads"].to_numpy(), a["head_dim"].to_numpy(),
                                       e["context_tokens"].to_numpy(), a["local_layer_share"].to_numpy(),
-                                      a["local_window_tokens"].to_numpy())
+                                      a["local_window_tokens"].to_numpy(), a["kv_latent_dim"].to_numpy(),
+                                      a["kv_lora_rank"].to_numpy())
     assert_column(c["flops_per_token"], flops, "flops_per_token")
-    t_flop = e["batch"].to_numpy() * flops / (e["gpus"].to_numpy() * e["peak_tflops"].to_numpy() * 1e12)
+    assert_column(c["attention_flops_per_token"], attention, "attention_flops_per_token")
+    gemm = 2 * a["active_params"].to_numpy()
+    t_flop = e["batch"].to_numpy() * (gemm / e["peak_tflops"].to_numpy()
+                                      + attention / e["attention_peak_tflops"].to_numpy()) / (
+        e["gpus"].to_numpy() * 1e12)
     assert_column(c["compute_time_s"], np.nan_to_num(t_flop), "compute_time_s")
+    assert_column(c["memory_time_s"], e["memory_time_s"], "memory_time_s")
+    assert_column(c["compute_time_s"], e["compute_time_s"], "compute_time_s (deployment_bounds)")
     assert_column(c["peak_tflops"], e["peak_tflops"], "peak_tflops")
+    assert_column(c["attention_peak_tflops"], e["attention_peak_tflops"], "attention_peak_tflops")
+    for key in ("weight_precision", "kv_precision"):   # names compare ignoring case, as MATCH does
+        assert [str(x).casefold() for x in c[key]] == list(e[key])
     assert ["" if pd.isna(b) else b for b in c["bound_by"]] == list(e["bound_by"])
     assert_column(c["check_gpus"], e["check_gpus"], "check_gpus")
     assert_column(c["check_batch"], e["check_batch"], "check_batch")
@@ -195,7 +247,9 @@ def default_book(built_book):
 def wide_inputs():
     """The seed plus profiles that reach every branch: BF16 / FP8 / MXFP4 (FP4 peak, and its
     fallback to FP8 on H100), MLA, local-window layers, multi-GPU, a blank Hardware memory
-    (catalog fallback), a profile above the bound, unknown and alias architecture names."""
+    (catalog fallback), a profile above the bound, unknown and alias architecture names, and
+    profiles with their own precisions (NVFP4 GEMMs with FP8 attention, FP8 for a BF16
+    catalog model, an upper-case name, linear-attention state)."""
     raw = read_raw_tables()
     hw = pd.DataFrame([
         {"gpu": "B200", "gpu_price_usd": "45000", "power_w": "1000", "memory_gb": "",
@@ -206,19 +260,22 @@ def wide_inputs():
     cc = raw["CostComponents"]
     extra = pd.concat([cc.iloc[[0]].assign(gpu="B200"), cc.iloc[[0]].assign(gpu="H200")])
     raw["CostComponents"] = pd.concat([cc, extra], ignore_index=True)
-    rows = [("llama8b", "H100", 5000, "", "Llama-3.1-8B", 1),
-            ("llama8b-too-fast", "H100", 50000, "32", "llama-3.1-8b", 1),
-            ("gptoss-b200", "B200", 3000, "", "gpt-oss-120b", 1),
-            ("gptoss-h100-256", "H100", 2000, "256", "gpt-oss-120b", 1),
-            ("scout-b200", "B200", 4000, "", "Llama-4-Scout", 1),
-            ("dsv3-h200x8", "H200", 1500, "", "DeepSeek-V3", 8),
-            ("405b-h200x8", "H200", 900, "64", "Llama-3.1-405B", 8),
-            ("405b-one-h100", "H100", 100, "", "Llama-3.1-405B", 1),
-            ("mystery", "H100", 100, "", "Mystery-1T", 1),
-            ("alias", "H100", 100, "", "Llama-3-70B", 1)]
+    rows = [("llama8b", "H100", 5000, "", "Llama-3.1-8B", 1, "", ""),
+            ("llama8b-too-fast", "H100", 50000, "32", "llama-3.1-8b", 1, "", ""),
+            ("gptoss-b200", "B200", 3000, "", "gpt-oss-120b", 1, "", ""),
+            ("gptoss-h100-256", "H100", 2000, "256", "gpt-oss-120b", 1, "", ""),
+            ("scout-b200", "B200", 4000, "", "Llama-4-Scout", 1, "nvfp4", "fp8"),
+            ("dsv3-h200x8", "H200", 1500, "", "DeepSeek-V3", 8, "", ""),
+            ("405b-h200x8", "H200", 900, "64", "Llama-3.1-405B", 8, "fp8", "fp8"),
+            ("405b-one-h100", "H100", 100, "", "Llama-3.1-405B", 1, "", ""),
+            ("mystery", "H100", 100, "", "Mystery-1T", 1, "", ""),
+            ("alias", "H100", 100, "", "Llama-3-70B", 1, "", ""),
+            ("qwen35-b200x8", "B200", 2000, "", "Qwen3.5-397B-A17B", 8, "nvfp4", "fp8"),
+            ("maverick-h100x8", "H100", 1200, "", "Llama-4-Maverick", 8, "FP8", "fp8")]
     models = pd.DataFrame([{"model": m, "gpu": g, "tokens_per_s": str(t), "batch_size": b,
-                            "architecture": a, "gpus": str(n), "description": "test",
-                            "source": "test"} for m, g, t, b, a, n in rows])
+                            "architecture": a, "gpus": str(n), "weight_precision": wp,
+                            "kv_precision": kv, "description": "test", "source": "test"}
+                           for m, g, t, b, a, n, wp, kv in rows])
     raw["Models"] = pd.concat([raw["Models"], models], ignore_index=True)
     return prepare(raw)
 
@@ -236,11 +293,16 @@ def edited(tmp_path_factory, wide_book):
     path = tmp_path_factory.mktemp("physedit") / "edited.xlsm"
     wb = load_workbook(wide_book, keep_vba=True)
     from workbook_helpers import set_table_value
-    set_table_value(wb, "PhysicsAssumptions", "name", "context_tokens", "value", 16384)
+    # the context from request lengths: 16,000 + 768 / 2 = 16,384 (context_tokens is then unused)
+    set_table_value(wb, "PhysicsAssumptions", "name", "context_tokens", "value", 1000)
+    set_table_value(wb, "PhysicsAssumptions", "name", "input_tokens", "value", 16000)
+    set_table_value(wb, "PhysicsAssumptions", "name", "output_tokens", "value", 768)
     set_table_value(wb, "PhysicsAssumptions", "name", "memory_reserve_fraction", "value", 0.1)
     set_table_value(wb, "GpuCatalog", "gpu", "B200", "memory_bandwidth_tb_s", 7.7)
     sheet, ref = next(iter(wb.defined_names["Frontier_Profile"].destinations))
     wb[sheet][ref.replace("$", "")] = "moe-284b-a13b"
+    sheet, ref = next(iter(wb.defined_names["Frontier_Target_Tokens_Per_User"].destinations))
+    wb[sheet][ref.replace("$", "")] = 100       # binds: the MoE's Newton steps do the work
     wb.save(path)
     return path, recalculated_values(path)
 
@@ -307,6 +369,49 @@ def test_default_workbook_flags_the_moe_profile_as_a_warning(default_book):
                   "on PhysicsCheck)"] == "OK"
 
 
+def test_default_target_equals_bound(default_book):
+    """Frontier_Target_Tokens_Per_User (45 by default) on dense-70b on one H100: the largest
+    batch whose users all get 45 tok/s is (3.35e12 / 45 - 70.6e9) / 335,544,320 = 11.4 -> 11."""
+    values = as_sheets(cached_values(default_book))
+    inputs = load_defaults()
+    d = expected_rows(inputs)
+    t = target_expected(d, 0, 45.0)
+    assert t["batch"] == 11 == named_cell(default_book, values, "Target_Batch")
+    assert close(named_cell(default_book, values, "Target_Tokens_Per_S_Per_GPU"),
+                 t["tokens_per_s_per_gpu_bound"])
+    assert close(named_cell(default_book, values, "Target_Tokens_Per_User_At_Batch"),
+                 t["tokens_per_s_per_user"])
+    gpu_hour = float(evaluate(inputs).model_costs["gpu_hour_usd"].iloc[0])
+    assert close(named_cell(default_book, values, "Target_Cost_Floor_USD_Per_MTok"),
+                 ph.cost_floor_usd_per_mtok(gpu_hour, t["tokens_per_s_per_gpu_bound"]))
+    one = deployment_bounds(pd.DataFrame({"gpu": ["H100"], "architecture": ["dense-70b"],
+                                          "batch_size": [1.0]})).iloc[0]
+    assert close(named_cell(default_book, values, "Target_Batch1_Tokens_Per_User"),
+                 one["tokens_per_s_per_user"])
+
+
+def test_target_above_batch_one_and_unknown_precision(wide_book, tmp_path):
+    """Edited, then evaluated by the builder's evaluator: a target no batch reaches gives
+    batch 0 and says so; an unknown profile precision leaves the profile not checked, with
+    the reason, and counts as an error."""
+    path = tmp_path / "bad.xlsm"
+    wb = load_workbook(wide_book, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names["Frontier_Target_Tokens_Per_User"].destinations))
+    wb[sheet][ref.replace("$", "")] = 60
+    from workbook_helpers import set_table_value
+    set_table_value(wb, "Models", "model", "llama8b", "kv_precision", "fp5")
+    wb.save(path)
+    values = evaluated(path)
+    assert named_cell(path, values, "Target_Batch") == 0
+    assert named_cell(path, values, "Target_Summary") == (
+        "no batch: 60.0 tok/s per user is above the batch-1 bound of 47.2")
+    out = block_frame(path, values, "Out_Physics").set_index("model")
+    assert out.loc["llama8b", "verdict"] == "not checked"
+    assert out.loc["llama8b", "reason"] == (
+        "llama8b: not checked: precision 'fp5' is not in the Precisions table")
+    assert named_cell(path, values, "Master_Check") >= 1
+
+
 def test_frontier_equals_the_python_frontier(default_book):
     values = as_sheets(cached_values(default_book))
     inputs = load_defaults()
@@ -344,6 +449,17 @@ def test_wide_workbook_cached_values_equal_deployment_bounds(wide_book, wide_inp
     assert phys.loc["gptoss-h100-256", "peak_tflops"] == 1979  # FP4 falls back to FP8
     assert phys.loc["gptoss-b200", "memory_gb"] == 180      # blank Hardware memory: the catalog
     assert phys.loc["dsv3-h200x8", "kv_bytes_per_token"] == 61 * 576 * 2
+    # the profile's own precisions: NVFP4 GEMMs at the FP4 peak, FP8 attention at the FP8 peak
+    assert phys.loc["scout-b200", "weight_precision"] == "nvfp4"
+    assert (phys.loc["scout-b200", "peak_tflops"], phys.loc["scout-b200", "attention_peak_tflops"]) \
+        == (9000, 4500)
+    assert phys.loc["maverick-h100x8", "weight_precision"] == "FP8"   # as typed; matched ignoring case
+    assert verdict["maverick-h100x8"] == "within bound"                # 400 GB at FP8 on 8 x 80 GB
+    # linear-attention state: 48.8M values a sequence at FP8, besides the KV of 15 of 60 layers
+    assert close(phys.loc["qwen35-b200x8", "kv_gb_per_sequence"],
+                 (60 * 2 * 2 * 256 * 0.25 * 2048 + 48_844_800) / 1e9)
+    # MLA decodes in its absorbed form: 2 x 61 x 128 x (576 + 512) FLOPs per attended token
+    assert close(phys.loc["dsv3-h200x8", "attention_flops_per_token"], 2 * 61 * 128 * 1088 * 2048)
 
 
 def test_libreoffice_recalculation_of_an_edited_workbook(wide_book, wide_inputs, edited):
@@ -355,7 +471,8 @@ def test_libreoffice_recalculation_of_an_edited_workbook(wide_book, wide_inputs,
     assert errors == []
     gpus = cat.load_gpu_catalog()
     gpus.loc[gpus["gpu"] == "B200", "memory_bandwidth_tb_s"] = 7.7
-    assumptions = {"context_tokens": 16384.0, "memory_reserve_fraction": 0.1}
+    assumptions = {"context_tokens": 1000.0, "input_tokens": 16000.0, "output_tokens": 768.0,
+                   "memory_reserve_fraction": 0.1}
     d = expected_rows(wide_inputs, assumptions, gpus_catalog=gpus)
     compare_models(block_frame(path, values, "Phys_Models"), wide_inputs, d)
     assert values["Checks"]["A2"] == "Master check: OK"
@@ -376,6 +493,30 @@ def test_libreoffice_recalculation_of_an_edited_workbook(wide_book, wide_inputs,
     gpu_hour = float(evaluate(wide_inputs).model_costs["gpu_hour_usd"].iloc[1])
     assert_column(out["cost_floor"], ph.cost_floor_usd_per_mtok(
         gpu_hour, e["tokens_per_s_per_gpu_bound"].to_numpy()), "frontier cost floor")
+    # the interactivity target on the MoE profile, as LibreOffice computes it
+    t = target_expected(d, 1, 100.0, assumptions, gpus)
+    assert 1 <= t["batch"] < best                      # the target binds below the memory cap
+    assert named_cell(path, values, "Target_Batch") == t["batch"]
+    assert close(named_cell(path, values, "Target_Tokens_Per_S_Per_GPU"),
+                 t["tokens_per_s_per_gpu_bound"])
+    assert close(named_cell(path, values, "Target_Tokens_Per_User_At_Batch"),
+                 t["tokens_per_s_per_user"])
+    assert close(named_cell(path, values, "Target_Cost_Floor_USD_Per_MTok"),
+                 ph.cost_floor_usd_per_mtok(gpu_hour, t["tokens_per_s_per_gpu_bound"]))
+    assert named_cell(path, values, "Target_Summary").startswith(
+        f"batch {t['batch']:,.0f} is the largest whose every user gets 100.0 tok/s")
+
+
+def test_evaluator_equals_libreoffice_on_the_edited_workbook(edited):
+    """The builder's evaluator, run afresh on the analyst-edited workbook (request lengths,
+    the MoE frontier, a binding target: POWER and LN in the Newton steps), gives
+    LibreOffice's values on every physics formula."""
+    path, values = edited
+    mine = evaluated(path)
+    bad = [(s, r, mine[s][r], values[s].get(r)) for s in ("Physics", "PhysicsCheck", "Checks")
+           for r in mine.get(s, {}) if not close(mine[s][r], values[s].get(r))]
+    assert bad == []
+    assert mine["Physics"]  # the sheet was evaluated
 
 
 def test_wide_workbook_cached_values_equal_libreoffice(wide_book, tmp_path):

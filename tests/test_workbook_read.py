@@ -433,13 +433,14 @@ def test_ten_thousand_rows_read_correctly(book, monkeypatch):
     def change(wb):
         ws, table = table_of(wb, "Models")
         c1, r1, c2, r2 = range_boundaries(table.ref)
+        column = {ws.cell(r1, c).value: c for c in range(c1, c2 + 1)}   # by header, not position
         for i in range(3, 10_000):
             r = r1 + 1 + i
-            ws.cell(r, 1, f"profile-{i}")
-            ws.cell(r, 2, "H100")
-            ws.cell(r, 3, 100 + i)
-            ws.cell(r, 6, 1 + i % 8)
-            ws.cell(r, 8, f"row {i}")
+            ws.cell(r, column["model"], f"profile-{i}")
+            ws.cell(r, column["gpu"], "H100")
+            ws.cell(r, column["tokens_per_s"], 100 + i)
+            ws.cell(r, column["gpus"], 1 + i % 8)
+            ws.cell(r, column["source"], f"row {i}")
         table.ref = f"A{r1}:{get_column_letter(c2)}{r1 + 10_000}"
         table.autoFilter.ref = table.ref
     edit(book, change)
@@ -476,7 +477,7 @@ def test_blank_rows_inside_a_table_and_header_case_do_not_shift_locations(book, 
     code, out, _ = run_cli(capsys, "check", book)
     assert (code, out.splitlines()) == (1, [
         "Models!C12: tokens_per_s must be > 0, got -1",
-        "Models!A11:H11: blank row inside table Models; fill it or delete the table row"])
+        "Models!A11:J11: blank row inside table Models; fill it or delete the table row"])
 
 
 def test_the_reader_refuses_a_doctype_itself():

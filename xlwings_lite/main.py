@@ -440,8 +440,11 @@ def _cell_by_cell(core_function, cells, ranges, shape, pick):
         if not hit.any():
             _bisect_rows(evaluate, refused, flat, remaining, result, messages, bad)
             break
-        messages[remaining[hit]] = [refusals[v] for v in values[hit].tolist()]
-        bad[remaining[hit]] = True
+        # a refused value is refused in its own row only where the rule is about that
+        # argument alone; a rule over two arguments (cached_input_tokens <= input_tokens)
+        # refuses it in some rows and not others: confirm row by row (distinct rows only,
+        # so one bad column against single cells costs a call per distinct bad value)
+        _bisect_rows(evaluate, refused, flat, remaining[hit], result, messages, bad)
         remaining = remaining[~hit]
     infinite = ~bad & ~np.isfinite(result)
     if infinite.any():
@@ -999,12 +1002,40 @@ def attention_context_tokens(context_tokens, local_layer_share=0.0, local_window
                 context_tokens, local_layer_share, local_window_tokens)
 
 
+def decode_context_tokens(input_tokens, output_tokens):
+    """Average context a decode step attends to over a generation.
+
+    A request of ``input_tokens`` prompt tokens generating ``output_tokens``
+    attends to input + i tokens at its i-th step, on average
+    input + output / 2 (a steady batch holds requests at every stage of their
+    generation, so this is also the average KV cache a sequence holds).
+
+    Parameters
+    ----------
+    input_tokens : float or array-like
+        Prompt length [tokens]. Must be >= 0.
+    output_tokens : float or array-like
+        Generated tokens per request [tokens]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Average attended context [tokens].
+    """
+    inp = check(input_tokens, "input_tokens", ge=0)
+    out = check(output_tokens, "output_tokens", gt=0)
+    broadcast(input_tokens=inp, output_tokens=out)
+    return wrap(inp + out / 2.0, input_tokens, output_tokens)
+
+
 def kv_cache_bytes(kv_bytes_per_token, batch_size, context_tokens, local_layer_share=0.0,
-                   local_window_tokens=0.0):
+                   local_window_tokens=0.0, state_bytes_per_sequence=0.0):
     """KV cache of a batch of sequences at a given context length.
 
-    kv_cache_bytes = batch_size x kv_bytes_per_token x attended context
-    (see :func:`attention_context_tokens` for local-attention layers).
+    kv_cache_bytes = batch_size x (kv_bytes_per_token x attended context +
+    state_bytes_per_sequence) (see :func:`attention_context_tokens` for
+    local-attention layers; the state is the fixed per-sequence memory of
+    linear-attention layers [11]_, 0 for pure transformers).
 
     Parameters
     ----------
@@ -1016,6 +1047,9 @@ def kv_cache_bytes(kv_bytes_per_token, batch_size, context_tokens, local_layer_s
         Tokens per sequence [tokens]. Must be >= 0.
     local_layer_share, local_window_tokens : float or array-like, default 0
         As in :func:`attention_context_tokens`.
+    state_bytes_per_sequence : float or array-like, default 0
+        Recurrent state one sequence holds whatever its length (Gated DeltaNet /
+        Mamba layers: heads x d_k x d_v values per layer) [bytes]. Must be >= 0.
 
     Returns
     -------
@@ -1024,12 +1058,14 @@ def kv_cache_bytes(kv_bytes_per_token, batch_size, context_tokens, local_layer_s
     """
     per = check(kv_bytes_per_token, "kv_bytes_per_token", ge=0)
     batch = check(batch_size, "batch_size", ge=0)
+    state = check(state_bytes_per_sequence, "state_bytes_per_sequence", ge=0)
     ctx = attention_context_tokens(check(context_tokens, "context_tokens", ge=0),
                                    check(local_layer_share, "local_layer_share", ge=0, le=1),
                                    check(local_window_tokens, "local_window_tokens", ge=0))
-    broadcast(kv_bytes_per_token=per, batch_size=batch, context_tokens=ctx)
-    return wrap(batch * per * np.asarray(ctx), kv_bytes_per_token, batch_size, context_tokens,
-                local_layer_share, local_window_tokens)
+    broadcast(kv_bytes_per_token=per, batch_size=batch, context_tokens=ctx,
+              state_bytes_per_sequence=state)
+    return wrap(batch * (per * np.asarray(ctx) + state), kv_bytes_per_token, batch_size,
+                context_tokens, local_layer_share, local_window_tokens, state_bytes_per_sequence)
 
 
 def usable_memory_bytes(memory_gb, gpus=1.0, memory_reserve_fraction=DEFAULT_MEMORY_RESERVE_FRACTION):
@@ -1275,14 +1311,64 @@ def weights_bytes_read_per_step(total_params, active_params, experts, active_exp
                 weight_bytes_per_param)
 
 
+def attention_flops_per_token(layers, attention_heads, head_dim, context_tokens,
+                              local_layer_share=0.0, local_window_tokens=0.0, kv_latent_dim=0.0,
+                              kv_lora_rank=0.0):
+    """Attention FLOPs to generate one token (scores and the weighted sum over the context).
+
+    2 x layers x heads x (d_qk + d_v) x attended context: a multiply-add per
+    query value per cached key (Q.K) and per cached value (the weighted sum of
+    V) [2]_ [3]_. Standard / grouped-query attention: d_qk = d_v = head_dim
+    (= 4 x layers x heads x head_dim x context). Latent attention (MLA) decodes
+    on the latent itself (the absorbed form, the fewest FLOPs for a latent
+    cache [6]_ [9]_): d_qk = kv_latent_dim (d_c + d_h^R = 576 for DeepSeek-V3)
+    and d_v = kv_lora_rank (d_c = 512), 3.4 x the FLOPs of its 128-dim heads.
+    Layers without a KV cache over the context (linear attention with
+    local_window_tokens = 0) add nothing here.
+
+    Parameters
+    ----------
+    layers, attention_heads, head_dim : float or array-like
+        Layers, query heads per layer, head dimension [count, count, values]. Must be > 0.
+    context_tokens : float or array-like
+        Tokens attended to [tokens]. Must be >= 0.
+    local_layer_share, local_window_tokens : float or array-like, default 0
+        As in :func:`attention_context_tokens`.
+    kv_latent_dim : float or array-like, default 0
+        Latent values cached per token per layer (MLA); 0 for standard attention [values].
+        Must be >= 0.
+    kv_lora_rank : float or array-like, default 0
+        The part of the latent values are read from (MLA's d_c) [values]. Must be >= 0
+        and <= kv_latent_dim; ignored for standard attention.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Attention FLOPs per generated token [FLOP/token].
+    """
+    n_layers = check(layers, "layers", gt=0)
+    heads = check(attention_heads, "attention_heads", gt=0)
+    dim = check(head_dim, "head_dim", gt=0)
+    latent = check(kv_latent_dim, "kv_latent_dim", ge=0)
+    rank = check(kv_lora_rank, "kv_lora_rank", ge=0)
+    ctx = np.asarray(attention_context_tokens(context_tokens, local_layer_share, local_window_tokens))
+    broadcast(layers=n_layers, attention_heads=heads, head_dim=dim, context_tokens=ctx,
+              kv_latent_dim=latent, kv_lora_rank=rank)
+    if np.any((latent > 0) & (rank > latent)):
+        raise InputError("kv_lora_rank", "kv_lora_rank must be <= kv_latent_dim")
+    per_head = np.where(latent > 0, latent + rank, 2.0 * dim)
+    return wrap(2.0 * n_layers * heads * per_head * ctx, layers, attention_heads, head_dim,
+                context_tokens, local_layer_share, local_window_tokens, kv_latent_dim, kv_lora_rank)
+
+
 def decode_flops_per_token(active_params, layers, attention_heads, head_dim, context_tokens,
-                           local_layer_share=0.0, local_window_tokens=0.0):
+                           local_layer_share=0.0, local_window_tokens=0.0, kv_latent_dim=0.0,
+                           kv_lora_rank=0.0):
     """FLOPs to generate one token.
 
-    2 x active_params (every weight is a multiply-add) plus attention:
-    2 x 2 x layers x heads x head_dim x attended context (scores Q.K and the
-    weighted sum of V) [2]_ [3]_. For MLA models ``head_dim`` is taken as the
-    value head dimension (128 for DeepSeek-V3), the un-absorbed form.
+    2 x active_params (every weight is a multiply-add) plus
+    :func:`attention_flops_per_token` (for standard attention
+    2 x 2 x layers x heads x head_dim x attended context) [2]_ [3]_.
 
     Parameters
     ----------
@@ -1294,6 +1380,8 @@ def decode_flops_per_token(active_params, layers, attention_heads, head_dim, con
         Tokens attended to [tokens]. Must be >= 0.
     local_layer_share, local_window_tokens : float or array-like, default 0
         As in :func:`attention_context_tokens`.
+    kv_latent_dim, kv_lora_rank : float or array-like, default 0
+        As in :func:`attention_flops_per_token` (MLA's absorbed decode).
 
     Returns
     -------
@@ -1301,14 +1389,109 @@ def decode_flops_per_token(active_params, layers, attention_heads, head_dim, con
         FLOPs per generated token [FLOP/token].
     """
     active = check(active_params, "active_params", gt=0)
-    n_layers = check(layers, "layers", gt=0)
-    heads = check(attention_heads, "attention_heads", gt=0)
-    dim = check(head_dim, "head_dim", gt=0)
-    ctx = np.asarray(attention_context_tokens(context_tokens, local_layer_share, local_window_tokens))
-    broadcast(active_params=active, layers=n_layers, attention_heads=heads, head_dim=dim,
-              context_tokens=ctx)
-    return wrap(2.0 * active + 4.0 * n_layers * heads * dim * ctx, active_params, layers,
-                attention_heads, head_dim, context_tokens, local_layer_share, local_window_tokens)
+    attention = np.asarray(attention_flops_per_token(layers, attention_heads, head_dim,
+                                                     context_tokens, local_layer_share,
+                                                     local_window_tokens, kv_latent_dim,
+                                                     kv_lora_rank))
+    broadcast(active_params=active, attention=attention)
+    return wrap(2.0 * active + attention, active_params, layers, attention_heads, head_dim,
+                context_tokens, local_layer_share, local_window_tokens, kv_latent_dim, kv_lora_rank)
+
+
+def expert_parallel_bytes_per_token(hidden_size, moe_layers, experts, active_experts, gpus,
+                                    dispatch_bytes_per_value, combine_bytes_per_value):
+    """Bytes one token sends to other GPUs through the expert-parallel all-to-all.
+
+    Each MoE layer dispatches the token's hidden vector to the GPUs holding
+    its ``k`` experts and combines their outputs back, one copy per
+    destination GPU [10]_. With the experts spread evenly over ``gpus`` GPUs
+    and uniform routing, a token reaches on average
+    (gpus - 1) x (1 - (1 - 1/gpus)^k) other GPUs (the occupancy formula [4]_), so
+
+    bytes = moe_layers x hidden_size x (gpus - 1) x (1 - (1 - 1/gpus)^k)
+            x (dispatch_bytes_per_value + combine_bytes_per_value)
+
+    (DeepSeek-V3 on 48 GPUs, FP8 dispatch and BF16 combine: 58 x 7,168 x
+    7.3 x 3 = 9.1 MB per token). 0 for a dense model or a single GPU.
+
+    Parameters
+    ----------
+    hidden_size : float or array-like
+        Model dimension [values]. Must be > 0.
+    moe_layers : float or array-like
+        Layers with routed experts [count]. Must be >= 0.
+    experts, active_experts : float or array-like
+        Routed experts per MoE layer and per token [count] (1 and 1 for dense).
+    gpus : float or array-like
+        GPUs the experts are spread over [count]. Must be > 0.
+    dispatch_bytes_per_value, combine_bytes_per_value : float or array-like
+        Precision of the tokens sent to the experts (quantized to the expert
+        GEMMs' input: 1 for FP8, 0.5 for NVFP4) and of the outputs sent back
+        (2 for BF16) [bytes]. Must be >= 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Bytes sent per token [bytes/token].
+    """
+    hidden = check(hidden_size, "hidden_size", gt=0)
+    layers_moe = check(moe_layers, "moe_layers", ge=0)
+    e = check(experts, "experts", ge=1)
+    k = check(active_experts, "active_experts", ge=1)
+    n = check(gpus, "gpus", gt=0)
+    dispatch = check(dispatch_bytes_per_value, "dispatch_bytes_per_value", ge=0)
+    combine = check(combine_bytes_per_value, "combine_bytes_per_value", ge=0)
+    broadcast(hidden_size=hidden, moe_layers=layers_moe, experts=e, active_experts=k, gpus=n,
+              dispatch_bytes_per_value=dispatch, combine_bytes_per_value=combine)
+    peers = np.maximum(n - 1.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reached = np.where(n > 1, peers * -np.expm1(k * np.log1p(-1.0 / np.maximum(n, 1.0 + 1e-12))),
+                           0.0)
+    reached = np.where(e > k, reached, 0.0)
+    return wrap(layers_moe * hidden * reached * (dispatch + combine), hidden_size, moe_layers,
+                experts, active_experts, gpus, dispatch_bytes_per_value, combine_bytes_per_value)
+
+
+def all_to_all_bandwidth_gb_s(gpus, scaleup_gb_s, scaleup_domain_gpus, scaleout_gb_s):
+    """Per-GPU bandwidth of an all-to-all among ``gpus`` GPUs.
+
+    Within one scale-up domain (NVLink: 8 GPUs of an HGX board, 72 of a GB200
+    NVL72 rack) every peer is reached over NVLink. Beyond it, a share
+    (gpus - domain) / (gpus - 1) of the peers sits behind the scale-out
+    network (InfiniBand / Ethernet NICs, about 50 GB/s per GPU) while the
+    rest stays on NVLink; both links run at once, so
+
+    bandwidth = 1 / max(in_share / scaleup, out_share / scaleout)
+
+    per GPU (DeepSeek-V3 [7]_ section 3.2: cross-node all-to-all limited by
+    InfiniBand, within a node by NVLink).
+
+    Parameters
+    ----------
+    gpus : float or array-like
+        GPUs in the all-to-all [count]. Must be > 0.
+    scaleup_gb_s : float or array-like
+        Per-GPU, one-direction NVLink bandwidth [GB/s]. Must be > 0.
+    scaleup_domain_gpus : float or array-like
+        GPUs in one NVLink domain [count]. Must be >= 1.
+    scaleout_gb_s : float or array-like
+        Per-GPU, one-direction network bandwidth [GB/s]. Must be > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Bandwidth per GPU [GB/s] (the NVLink figure for a group within one domain).
+    """
+    n = check(gpus, "gpus", gt=0)
+    up = check(scaleup_gb_s, "scaleup_gb_s", gt=0)
+    domain = check(scaleup_domain_gpus, "scaleup_domain_gpus", ge=1)
+    out = check(scaleout_gb_s, "scaleout_gb_s", gt=0)
+    broadcast(gpus=n, scaleup_gb_s=up, scaleup_domain_gpus=domain, scaleout_gb_s=out)
+    peers = np.maximum(n - 1.0, 1.0)
+    outside = np.clip(n - domain, 0.0, None) / peers
+    inside = 1.0 - outside
+    return wrap(1.0 / np.maximum(inside / up, outside / out), gpus, scaleup_gb_s,
+                scaleup_domain_gpus, scaleout_gb_s)
 
 
 def prefill_flops_per_token(active_params, layers, attention_heads, head_dim, input_tokens,
@@ -1389,36 +1572,69 @@ def decode_step_time_s(bytes_per_step, flops_per_step, memory_bandwidth_tb_s, pe
 
 def _decode_terms(total_params, active_params, experts, active_experts, layers, attention_heads,
                   head_dim, kv_bytes_per_token, weight_bytes_per_param, batch_size, context_tokens,
-                  local_layer_share, local_window_tokens):
-    """Weights bytes, KV bytes, GEMM FLOPs and attention FLOPs of one decode step."""
+                  local_layer_share, local_window_tokens, kv_latent_dim=0.0, kv_lora_rank=0.0,
+                  state_bytes_per_sequence=0.0):
+    """Weights bytes, KV bytes (state included), GEMM FLOPs and attention FLOPs of one decode step."""
     w_read = np.asarray(weights_bytes_read_per_step(total_params, active_params, experts,
                                                     active_experts, batch_size,
                                                     weight_bytes_per_param))
     kv_read = np.asarray(kv_cache_bytes(kv_bytes_per_token, batch_size, context_tokens,
-                                        local_layer_share, local_window_tokens))
-    per_token = np.asarray(decode_flops_per_token(active_params, layers, attention_heads, head_dim,
-                                                  context_tokens, local_layer_share,
-                                                  local_window_tokens))
+                                        local_layer_share, local_window_tokens,
+                                        state_bytes_per_sequence))
     b = check(batch_size, "batch_size", ge=0)
     gemm = 2.0 * check(active_params, "active_params", gt=0) * b
-    attention = (per_token - 2.0 * check(active_params, "active_params", gt=0)) * b
+    attention = np.asarray(attention_flops_per_token(layers, attention_heads, head_dim,
+                                                     context_tokens, local_layer_share,
+                                                     local_window_tokens, kv_latent_dim,
+                                                     kv_lora_rank)) * b
     return w_read, kv_read, gemm, attention
 
 
-def decode_tokens_per_s_bound(total_params, active_params, experts, active_experts, layers,
-                              attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
-                              memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens,
-                              gpus=1.0, local_layer_share=0.0, local_window_tokens=0.0,
-                              bandwidth_efficiency=1.0, flops_efficiency=1.0):
-    """Upper bound on decode output tokens/s per GPU at a batch size.
+def _rates(memory_bandwidth_tb_s, peak_tflops, attention_peak_tflops, gpus):
+    """Group bandwidth [B/s], GEMM peak and attention peak [FLOP/s]."""
+    n = check(gpus, "gpus", gt=0)
+    bw = check(memory_bandwidth_tb_s, "memory_bandwidth_tb_s", gt=0) * BYTES_PER_S_PER_TB_S * n
+    peak = check(peak_tflops, "peak_tflops", gt=0) * FLOPS_PER_TFLOPS * n
+    attn = peak if attention_peak_tflops is None else \
+        check(attention_peak_tflops, "attention_peak_tflops", gt=0) * FLOPS_PER_TFLOPS * n
+    return n, bw, peak, attn
 
-    tokens_per_s_per_gpu = batch / (gpus x t_step), t_step from
-    :func:`decode_step_time_s` with bytes = weights read
-    (:func:`weights_bytes_read_per_step`) + KV cache read
-    (:func:`kv_cache_bytes`) and FLOPs = batch x
-    :func:`decode_flops_per_token`. Memory fit is not checked here: pair it
-    with :func:`best_batch` or :func:`fits`. Prefill work is left out (it only
-    lowers throughput), as are communication, kernel launch and scheduling time.
+
+def _bound_step(terms, bw, peak, attn_peak, eb=1.0, ef=1.0):
+    w_read, kv_read, gemm, attention = terms
+    return np.maximum((w_read + kv_read) / (bw * eb), (gemm / peak + attention / attn_peak) / ef)
+
+
+def _estimate_step(terms, batch, bw, peak, attn_peak, eb, ef, comm):
+    w_read, kv_read, gemm, attention = terms
+    return (np.maximum(w_read / (bw * eb), gemm / (peak * ef))
+            + np.maximum(kv_read / (bw * eb), attention / (attn_peak * ef)) + batch * comm)
+
+
+def _communication_s_per_token(ep_bytes_per_token, interconnect_gb_s, interconnect_efficiency, n):
+    """Group-level all-to-all time per token [s]: bytes / (gpus x link x efficiency)."""
+    nbytes = check(ep_bytes_per_token, "ep_bytes_per_token", ge=0)
+    link = check(interconnect_gb_s, "interconnect_gb_s", gt=0)
+    ec = check(interconnect_efficiency, "interconnect_efficiency", gt=0, le=1)
+    return nbytes / (n * link * BYTES_PER_GB * ec)
+
+
+def decode_step_time_bound_s(total_params, active_params, experts, active_experts, layers,
+                             attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                             memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens,
+                             gpus=1.0, local_layer_share=0.0, local_window_tokens=0.0,
+                             kv_latent_dim=0.0, kv_lora_rank=0.0, attention_peak_tflops=None,
+                             state_bytes_per_sequence=0.0, bandwidth_efficiency=1.0,
+                             flops_efficiency=1.0):
+    """Shortest possible decode step of a batch on a group of GPUs (the roofline [1]_).
+
+    t = max((weights read + KV read) / (gpus x bandwidth),
+    GEMM FLOPs / (gpus x peak_w) + attention FLOPs / (gpus x peak_kv)):
+    memory traffic and tensor-core work overlap perfectly, but the tensor cores
+    cannot run the GEMMs and attention at once. Weights read from
+    :func:`weights_bytes_read_per_step`, KV from :func:`kv_cache_bytes`, FLOPs
+    from :func:`decode_flops_per_token`. Communication is left out (it only
+    adds time), as are kernel launches and scheduling.
 
     Parameters
     ----------
@@ -1433,17 +1649,140 @@ def decode_tokens_per_s_bound(total_params, active_params, experts, active_exper
     weight_bytes_per_param : float or array-like
         [bytes].
     memory_bandwidth_tb_s, peak_tflops : float or array-like
-        Per GPU [TB/s], [TFLOP/s].
+        Per GPU [TB/s], and the dense tensor peak at the weight precision, which
+        the weight GEMMs run at [TFLOP/s].
     batch_size : float or array-like
         Sequences per step for the whole group [count]. Must be > 0.
     context_tokens : float or array-like
-        Tokens each sequence attends to (prompt + generated so far) [tokens].
+        Tokens each sequence attends to (prompt + generated so far; over a whole
+        generation :func:`decode_context_tokens`) [tokens].
     gpus : float or array-like, default 1
         GPUs in the group (tensor/expert parallel) [count].
     local_layer_share, local_window_tokens : float or array-like, default 0
         As in :func:`attention_context_tokens`.
+    kv_latent_dim, kv_lora_rank : float or array-like, default 0
+        MLA latent (d_c + d_h^R) and its value part (d_c), as in
+        :func:`attention_flops_per_token` [values].
+    attention_peak_tflops : float or array-like, optional
+        Dense tensor peak at the KV cache's precision, which attention runs at
+        [TFLOP/s] (default: ``peak_tflops``).
+    state_bytes_per_sequence : float or array-like, default 0
+        Fixed per-sequence state of linear-attention layers, read every step [bytes].
     bandwidth_efficiency, flops_efficiency : float or array-like, default 1
-        As in :func:`decode_step_time_s` (1 = the physical bound).
+        Achieved shares of peak [-], in (0, 1] (1 = the physical bound).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Step time [s].
+    """
+    b = check(batch_size, "batch_size", gt=0)
+    terms = _decode_terms(total_params, active_params, experts, active_experts, layers,
+                          attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param, b,
+                          context_tokens, local_layer_share, local_window_tokens, kv_latent_dim,
+                          kv_lora_rank, state_bytes_per_sequence)
+    n, bw, peak, attn = _rates(memory_bandwidth_tb_s, peak_tflops, attention_peak_tflops, gpus)
+    eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
+    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
+    broadcast(step=terms[0], bw=bw, peak=peak, attention_peak=attn, eb=eb, ef=ef)
+    return wrap(_bound_step(terms, bw, peak, attn, eb, ef), total_params, active_params,
+                batch_size, context_tokens, gpus, memory_bandwidth_tb_s, peak_tflops)
+
+
+def decode_step_time_estimate_s(total_params, active_params, experts, active_experts, layers,
+                                attention_heads, head_dim, kv_bytes_per_token,
+                                weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
+                                batch_size, context_tokens, gpus=1.0, local_layer_share=0.0,
+                                local_window_tokens=0.0, kv_latent_dim=0.0, kv_lora_rank=0.0,
+                                attention_peak_tflops=None, state_bytes_per_sequence=0.0,
+                                bandwidth_efficiency=1.0, flops_efficiency=1.0,
+                                ep_bytes_per_token=0.0, interconnect_gb_s=np.inf,
+                                interconnect_efficiency=1.0):
+    """Estimated decode step: kernels in sequence at achieved fractions, then the all-to-all.
+
+    step = max(weights / bw', GEMM FLOPs / peak_w') + max(KV / bw', attention
+    FLOPs / peak_kv') + batch x ep_bytes_per_token / (gpus x link'), with
+    bw' = gpus x bandwidth x bandwidth_efficiency, peak' = gpus x peak x
+    flops_efficiency and link' = the per-GPU interconnect x
+    interconnect_efficiency (:func:`all_to_all_bandwidth_gb_s`,
+    :func:`expert_parallel_bytes_per_token` [10]_). Never below
+    :func:`decode_step_time_bound_s` (a sum of maxima is at least the maximum of sums).
+
+    Parameters
+    ----------
+    total_params, active_params : float or array-like
+        [parameters].
+    experts, active_experts : float or array-like
+        Routed experts per MoE layer and per token (1 and 1 for dense) [count].
+    layers, attention_heads, head_dim : float or array-like
+        Model shape [count, count, values].
+    kv_bytes_per_token : float or array-like
+        From :func:`kv_bytes_per_token` [bytes/token].
+    weight_bytes_per_param : float or array-like
+        [bytes].
+    memory_bandwidth_tb_s, peak_tflops : float or array-like
+        Per GPU [TB/s], and the dense tensor peak at the weight precision, which
+        the weight GEMMs run at [TFLOP/s].
+    batch_size : float or array-like
+        Sequences per step for the whole group [count]. Must be > 0.
+    context_tokens : float or array-like
+        Tokens each sequence attends to (prompt + generated so far; over a whole
+        generation :func:`decode_context_tokens`) [tokens].
+    gpus : float or array-like, default 1
+        GPUs in the group (tensor/expert parallel) [count].
+    local_layer_share, local_window_tokens : float or array-like, default 0
+        As in :func:`attention_context_tokens`.
+    kv_latent_dim, kv_lora_rank : float or array-like, default 0
+        MLA latent (d_c + d_h^R) and its value part (d_c), as in
+        :func:`attention_flops_per_token` [values].
+    attention_peak_tflops : float or array-like, optional
+        Dense tensor peak at the KV cache's precision, which attention runs at
+        [TFLOP/s] (default: ``peak_tflops``).
+    state_bytes_per_sequence : float or array-like, default 0
+        Fixed per-sequence state of linear-attention layers, read every step [bytes].
+    bandwidth_efficiency, flops_efficiency : float or array-like, default 1
+        Achieved shares of peak bandwidth and FLOP/s [-], in (0, 1].
+    ep_bytes_per_token : float or array-like, default 0
+        From :func:`expert_parallel_bytes_per_token` [bytes/token]. Must be >= 0.
+    interconnect_gb_s : float or array-like, default inf
+        Per-GPU all-to-all bandwidth, from :func:`all_to_all_bandwidth_gb_s` [GB/s]. Must be > 0.
+    interconnect_efficiency : float or array-like, default 1
+        Achieved share of that bandwidth [-], in (0, 1].
+
+    Returns
+    -------
+    float, ndarray or Series
+        Step time [s].
+    """
+    b = check(batch_size, "batch_size", gt=0)
+    terms = _decode_terms(total_params, active_params, experts, active_experts, layers,
+                          attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param, b,
+                          context_tokens, local_layer_share, local_window_tokens, kv_latent_dim,
+                          kv_lora_rank, state_bytes_per_sequence)
+    n, bw, peak, attn = _rates(memory_bandwidth_tb_s, peak_tflops, attention_peak_tflops, gpus)
+    eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
+    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
+    comm = _communication_s_per_token(ep_bytes_per_token, interconnect_gb_s,
+                                      interconnect_efficiency, n)
+    broadcast(step=terms[0], bw=bw, peak=peak, attention_peak=attn, eb=eb, ef=ef, comm=comm)
+    return wrap(_estimate_step(terms, b, bw, peak, attn, eb, ef, comm), total_params,
+                active_params, batch_size, context_tokens, gpus, memory_bandwidth_tb_s, peak_tflops)
+
+
+def decode_tokens_per_s_bound(total_params, active_params, experts, active_experts, layers,
+                              attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
+                              memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens,
+                              gpus=1.0, local_layer_share=0.0, local_window_tokens=0.0,
+                              bandwidth_efficiency=1.0, flops_efficiency=1.0, kv_latent_dim=0.0,
+                              kv_lora_rank=0.0, attention_peak_tflops=None,
+                              state_bytes_per_sequence=0.0):
+    """Upper bound on decode output tokens/s per GPU at a batch size.
+
+    tokens_per_s_per_gpu = batch / (gpus x t_step), t_step from
+    :func:`decode_step_time_bound_s`. Memory fit is not checked here: pair it
+    with :func:`best_batch` or :func:`fits`. Prefill work is left out (it only
+    lowers throughput), as are communication, kernel launch and scheduling
+    time. Parameters as in :func:`decode_step_time_bound_s`.
 
     Returns
     -------
@@ -1451,13 +1790,12 @@ def decode_tokens_per_s_bound(total_params, active_params, experts, active_exper
         Output tokens per second per GPU [tokens/s/GPU].
     """
     b = check(batch_size, "batch_size", gt=0)
-    w_read, kv_read, gemm, attention = _decode_terms(
-        total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
-        kv_bytes_per_token, weight_bytes_per_param, b, context_tokens, local_layer_share,
-        local_window_tokens)
     n = check(gpus, "gpus", gt=0)
-    t = np.asarray(decode_step_time_s(w_read + kv_read, gemm + attention, memory_bandwidth_tb_s,
-                                      peak_tflops, n, bandwidth_efficiency, flops_efficiency))
+    t = np.asarray(decode_step_time_bound_s(
+        total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
+        kv_bytes_per_token, weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops, b,
+        context_tokens, n, local_layer_share, local_window_tokens, kv_latent_dim, kv_lora_rank,
+        attention_peak_tflops, state_bytes_per_sequence, bandwidth_efficiency, flops_efficiency))
     return wrap(b / (n * t), total_params, active_params, experts, active_experts, layers,
                 attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
                 memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens, gpus)
@@ -1468,14 +1806,16 @@ def decode_tokens_per_s_estimate(total_params, active_params, experts, active_ex
                                  weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
                                  batch_size, context_tokens, gpus=1.0, local_layer_share=0.0,
                                  local_window_tokens=0.0, bandwidth_efficiency=1.0,
-                                 flops_efficiency=1.0):
-    """Estimated decode output tokens/s per GPU: kernels in sequence at achieved fractions.
+                                 flops_efficiency=1.0, kv_latent_dim=0.0, kv_lora_rank=0.0,
+                                 attention_peak_tflops=None, state_bytes_per_sequence=0.0,
+                                 ep_bytes_per_token=0.0, interconnect_gb_s=np.inf,
+                                 interconnect_efficiency=1.0):
+    """Estimated decode output tokens/s per GPU: batch / (gpus x estimated step).
 
-    step = max(weights / bw', GEMM FLOPs / peak') + max(KV / bw', attention FLOPs / peak')
-    with bw' = gpus x bandwidth x bandwidth_efficiency and
-    peak' = gpus x peak x flops_efficiency; tokens/s per GPU = batch / (gpus x step).
-    Never above :func:`decode_tokens_per_s_bound` (a sum of maxima is at least
-    the maximum of sums). Parameters as in :func:`decode_tokens_per_s_bound`.
+    The step from :func:`decode_step_time_estimate_s` (kernels one after
+    another at achieved fractions of peak, plus the expert-parallel
+    all-to-all). Never above :func:`decode_tokens_per_s_bound`. Parameters as
+    in :func:`decode_step_time_estimate_s`.
 
     Returns
     -------
@@ -1484,15 +1824,12 @@ def decode_tokens_per_s_estimate(total_params, active_params, experts, active_ex
     """
     b = check(batch_size, "batch_size", gt=0)
     n = check(gpus, "gpus", gt=0)
-    eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
-    ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
-    w_read, kv_read, gemm, attention = _decode_terms(
+    step = np.asarray(decode_step_time_estimate_s(
         total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
-        kv_bytes_per_token, weight_bytes_per_param, b, context_tokens, local_layer_share,
-        local_window_tokens)
-    bw = check(memory_bandwidth_tb_s, "memory_bandwidth_tb_s", gt=0) * BYTES_PER_S_PER_TB_S * n * eb
-    peak = check(peak_tflops, "peak_tflops", gt=0) * FLOPS_PER_TFLOPS * n * ef
-    step = np.maximum(w_read / bw, gemm / peak) + np.maximum(kv_read / bw, attention / peak)
+        kv_bytes_per_token, weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops, b,
+        context_tokens, n, local_layer_share, local_window_tokens, kv_latent_dim, kv_lora_rank,
+        attention_peak_tflops, state_bytes_per_sequence, bandwidth_efficiency, flops_efficiency,
+        ep_bytes_per_token, interconnect_gb_s, interconnect_efficiency))
     return wrap(b / (n * step), total_params, active_params, experts, active_experts, layers,
                 attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
                 memory_bandwidth_tb_s, peak_tflops, batch_size, context_tokens, gpus,
@@ -1525,25 +1862,113 @@ def decode_tokens_per_s_per_user(tokens_per_s_per_gpu, batch_size, gpus=1.0):
     return wrap(tps * n / b, tokens_per_s_per_gpu, batch_size, gpus)
 
 
+def decode_batch_for_tokens_per_s_per_user(tokens_per_s_per_user, max_batch, total_params,
+                                           active_params, experts, active_experts, layers,
+                                           attention_heads, head_dim, kv_bytes_per_token,
+                                           weight_bytes_per_param, memory_bandwidth_tb_s,
+                                           peak_tflops, context_tokens, gpus=1.0,
+                                           local_layer_share=0.0, local_window_tokens=0.0,
+                                           kv_latent_dim=0.0, kv_lora_rank=0.0,
+                                           attention_peak_tflops=None,
+                                           state_bytes_per_sequence=0.0, estimate=False,
+                                           bandwidth_efficiency=1.0, flops_efficiency=1.0,
+                                           ep_bytes_per_token=0.0, interconnect_gb_s=np.inf,
+                                           interconnect_efficiency=1.0):
+    """The largest batch whose every user still gets ``tokens_per_s_per_user``.
+
+    Each sequence gains one token per decode step, so a user sees 1 / t_step
+    tokens/s; t_step never falls as the batch grows (weights are shared, KV,
+    FLOPs and traffic grow with it), so the batches meeting a per-user target
+    are 1 .. B*: B* = max{B <= max_batch : t_step(B) <= 1 / target}, found by
+    bisection on whole batches (a fixed number of halvings for every row at
+    once). With the bound's step (:func:`decode_step_time_bound_s`) B* is the
+    most any deployment can batch at that interactivity, so the bound at B*
+    is the most tokens/s per GPU it can serve there (the throughput-
+    interactivity frontier InferenceX plots from measurements); with
+    ``estimate=True`` the estimate's step (:func:`decode_step_time_estimate_s`).
+
+    Parameters
+    ----------
+    tokens_per_s_per_user : float or array-like
+        Per-user speed to meet [tokens/s]. Must be > 0.
+    max_batch : float or array-like
+        Largest batch to consider, e.g. the largest that fits
+        (:func:`max_batch_that_fits`) [count]. Must be >= 0.
+    total_params ... state_bytes_per_sequence
+        As in :func:`decode_step_time_bound_s` (without ``batch_size``).
+    estimate : bool, default False
+        Use the estimate's step instead of the bound's.
+    bandwidth_efficiency, flops_efficiency, ep_bytes_per_token, interconnect_gb_s, interconnect_efficiency
+        As in :func:`decode_step_time_estimate_s` (used with ``estimate=True``).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Batch [count, a whole number; 0 where even batch 1 is slower than the
+        target or ``max_batch`` < 1].
+    """
+    target = check(tokens_per_s_per_user, "tokens_per_s_per_user", gt=0)
+    cap = np.floor(check(max_batch, "max_batch", ge=0))
+    shape = dict(total_params=total_params, active_params=active_params, experts=experts,
+                 active_experts=active_experts, layers=layers, attention_heads=attention_heads,
+                 head_dim=head_dim, kv_bytes_per_token=kv_bytes_per_token,
+                 weight_bytes_per_param=weight_bytes_per_param,
+                 memory_bandwidth_tb_s=memory_bandwidth_tb_s, peak_tflops=peak_tflops,
+                 context_tokens=context_tokens, gpus=gpus, local_layer_share=local_layer_share,
+                 local_window_tokens=local_window_tokens, kv_latent_dim=kv_latent_dim,
+                 kv_lora_rank=kv_lora_rank, attention_peak_tflops=attention_peak_tflops,
+                 state_bytes_per_sequence=state_bytes_per_sequence)
+    if estimate:
+        def step(b):
+            return np.asarray(decode_step_time_estimate_s(
+                batch_size=b, bandwidth_efficiency=bandwidth_efficiency,
+                flops_efficiency=flops_efficiency, ep_bytes_per_token=ep_bytes_per_token,
+                interconnect_gb_s=interconnect_gb_s,
+                interconnect_efficiency=interconnect_efficiency, **shape))
+    else:
+        def step(b):
+            return np.asarray(decode_step_time_bound_s(batch_size=b, **shape))
+    probe = step(np.ones_like(cap) if cap.ndim else 1.0)   # checks every argument once
+    target, cap, probe = np.broadcast_arrays(target, cap, probe)
+    lo = np.zeros(cap.shape)
+    hi = cap.astype(float).copy()
+    # invariant: every batch <= lo meets the target (0 trivially), every batch > hi misses it
+    for _ in range(int(np.ceil(np.log2(np.max(hi, initial=1.0) + 1.0))) + 1):
+        open_ = hi > lo
+        if not open_.any():
+            break
+        mid = np.where(open_, np.ceil((lo + hi) / 2.0), 1.0)
+        ok = np.broadcast_to(step(mid), mid.shape) * target <= 1.0 + 1e-12
+        lo = np.where(open_ & ok, mid, lo)
+        hi = np.where(open_ & ~ok, mid - 1.0, hi)
+    return wrap(lo, tokens_per_s_per_user, max_batch, total_params, active_params,
+                context_tokens, gpus, memory_bandwidth_tb_s, peak_tflops)
+
+
 def prefill_tokens_per_s_bound(active_params, layers, attention_heads, head_dim, input_tokens,
                                peak_tflops, local_layer_share=0.0, local_window_tokens=0.0,
-                               flops_efficiency=1.0):
+                               flops_efficiency=1.0, attention_peak_tflops=None):
     """Upper bound on prompt tokens processed per second per GPU (compute-bound).
 
-    prefill tokens/s per GPU = peak x 1e12 x eff / :func:`prefill_flops_per_token`.
-    Prefill batches many tokens per weight read, so compute, not bandwidth,
-    limits it [2]_; the GPU count cancels (N GPUs, N times the FLOPs).
+    prefill tokens/s per GPU = 1 / (2 x active / peak_w + attention / peak_kv)
+    with the FLOPs of :func:`prefill_flops_per_token` split into the weight
+    GEMMs (at the weight precision's peak) and attention over the prompt (at
+    the KV precision's peak). Prefill batches many tokens per weight read, so
+    compute, not bandwidth, limits it [2]_; the GPU count cancels (N GPUs, N
+    times the FLOPs).
 
     Parameters
     ----------
     active_params, layers, attention_heads, head_dim, input_tokens
         As in :func:`prefill_flops_per_token`.
     peak_tflops : float or array-like
-        Dense tensor peak of one GPU at the compute precision [TFLOP/s]. Must be > 0.
+        Dense tensor peak of one GPU at the weight precision [TFLOP/s]. Must be > 0.
     local_layer_share, local_window_tokens
         As in :func:`attention_context_tokens`.
     flops_efficiency : float or array-like, default 1
         Achieved share of peak [-], in (0, 1].
+    attention_peak_tflops : float or array-like, optional
+        Peak at the KV cache's precision [TFLOP/s] (default: ``peak_tflops``).
 
     Returns
     -------
@@ -1553,11 +1978,44 @@ def prefill_tokens_per_s_bound(active_params, layers, attention_heads, head_dim,
     per_token = np.asarray(prefill_flops_per_token(active_params, layers, attention_heads, head_dim,
                                                    input_tokens, local_layer_share,
                                                    local_window_tokens))
-    peak = check(peak_tflops, "peak_tflops", gt=0)
+    gemm = 2.0 * check(active_params, "active_params", gt=0)
+    peak = check(peak_tflops, "peak_tflops", gt=0) * FLOPS_PER_TFLOPS
+    attn = peak if attention_peak_tflops is None else \
+        check(attention_peak_tflops, "attention_peak_tflops", gt=0) * FLOPS_PER_TFLOPS
     ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
-    broadcast(per_token=per_token, peak_tflops=peak, flops_efficiency=ef)
-    return wrap(peak * FLOPS_PER_TFLOPS * ef / per_token, active_params, layers, attention_heads,
-                head_dim, input_tokens, peak_tflops, flops_efficiency)
+    broadcast(per_token=per_token, peak_tflops=peak, attention_peak_tflops=attn,
+              flops_efficiency=ef)
+    seconds = (gemm / peak + (per_token - gemm) / attn) / ef
+    return wrap(1.0 / seconds, active_params, layers, attention_heads, head_dim, input_tokens,
+                peak_tflops, flops_efficiency)
+
+
+def prefill_tokens_per_s_estimate(active_params, layers, attention_heads, head_dim, input_tokens,
+                                  peak_tflops, local_layer_share=0.0, local_window_tokens=0.0,
+                                  flops_efficiency=1.0, attention_peak_tflops=None,
+                                  ep_bytes_per_token=0.0, interconnect_gb_s=np.inf,
+                                  interconnect_efficiency=1.0):
+    """Estimated prompt tokens/s per GPU: the prefill FLOPs at the achieved share
+    of peak, then each token's expert-parallel all-to-all.
+
+    seconds per token per GPU = 1 / :func:`prefill_tokens_per_s_bound` (at
+    ``flops_efficiency``) + ep_bytes_per_token / (link x interconnect_efficiency).
+    Parameters as in :func:`prefill_tokens_per_s_bound` and, for the all-to-all,
+    :func:`decode_step_time_estimate_s`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Prompt tokens per second per GPU [tokens/s/GPU].
+    """
+    compute = 1.0 / np.asarray(prefill_tokens_per_s_bound(
+        active_params, layers, attention_heads, head_dim, input_tokens, peak_tflops,
+        local_layer_share, local_window_tokens, flops_efficiency, attention_peak_tflops))
+    comm = _communication_s_per_token(ep_bytes_per_token, interconnect_gb_s,
+                                      interconnect_efficiency, 1.0)
+    broadcast(compute=compute, comm=comm)
+    return wrap(1.0 / (compute + comm), active_params, layers, attention_heads, head_dim,
+                input_tokens, peak_tflops, flops_efficiency)
 
 
 def cost_floor_usd_per_mtok(gpu_hour_usd, tokens_per_s_per_gpu):
@@ -1590,31 +2048,40 @@ def cost_floor_usd_per_mtok(gpu_hour_usd, tokens_per_s_per_gpu):
 def _serving(total_params, active_params, experts, active_experts, layers, attention_heads,
              head_dim, kv_bytes_per_token, weight_bytes_per_param, memory_bandwidth_tb_s,
              peak_tflops, batch_size, input_tokens, output_tokens, gpus, local_layer_share,
-             local_window_tokens, bandwidth_efficiency, flops_efficiency, bound):
+             local_window_tokens, bandwidth_efficiency, flops_efficiency, bound,
+             kv_latent_dim=0.0, kv_lora_rank=0.0, attention_peak_tflops=None,
+             state_bytes_per_sequence=0.0, ep_bytes_per_token=0.0, interconnect_gb_s=np.inf,
+             interconnect_efficiency=1.0):
     inp = check(input_tokens, "input_tokens", ge=0)
     out = check(output_tokens, "output_tokens", gt=0)
     b = check(batch_size, "batch_size", gt=0)
-    n = check(gpus, "gpus", gt=0)
-    bw = check(memory_bandwidth_tb_s, "memory_bandwidth_tb_s", gt=0) * BYTES_PER_S_PER_TB_S * n
-    peak = check(peak_tflops, "peak_tflops", gt=0) * FLOPS_PER_TFLOPS * n
+    n, bw, peak, attn = _rates(memory_bandwidth_tb_s, peak_tflops, attention_peak_tflops, gpus)
     eb = check(bandwidth_efficiency, "bandwidth_efficiency", gt=0, le=1)
     ef = check(flops_efficiency, "flops_efficiency", gt=0, le=1)
-    ctx = inp + out / 2.0  # average context over the generation
+    ctx = np.asarray(decode_context_tokens(inp, out))  # average context over the generation
     w_read, kv_read, gemm, attention = _decode_terms(
         total_params, active_params, experts, active_experts, layers, attention_heads, head_dim,
-        kv_bytes_per_token, weight_bytes_per_param, b, ctx, local_layer_share, local_window_tokens)
+        kv_bytes_per_token, weight_bytes_per_param, b, ctx, local_layer_share, local_window_tokens,
+        kv_latent_dim, kv_lora_rank, state_bytes_per_sequence)
     prefill = np.asarray(prefill_flops_per_token(active_params, layers, attention_heads, head_dim,
                                                  inp, local_layer_share, local_window_tokens)) * inp
+    prefill_gemm = 2.0 * check(active_params, "active_params", gt=0) * inp
     broadcast(w_read=w_read, kv_read=kv_read, prefill=prefill, bw=bw, peak=peak, eb=eb, ef=ef)
     if bound:
         # per request: out/b decode steps' bytes, all FLOPs; one roofline over the whole workload
         t_request = np.maximum((w_read + kv_read) * out / b / bw,
-                               ((gemm + attention) * out / b + prefill) / peak)
+                               (gemm * out / b + prefill_gemm) / peak
+                               + (attention * out / b + prefill - prefill_gemm) / attn)
     else:
-        # kernels run one after another: weight GEMMs, then attention, then prefill chunks
+        # kernels run one after another: weight GEMMs, then attention, then prefill chunks,
+        # then every token's all-to-all (prompt tokens are dispatched too)
+        comm = _communication_s_per_token(ep_bytes_per_token, interconnect_gb_s,
+                                          interconnect_efficiency, n)
         t_gemm = np.maximum(w_read / (bw * eb), gemm / (peak * ef))
-        t_attention = np.maximum(kv_read / (bw * eb), attention / (peak * ef))
-        t_request = (t_gemm + t_attention) * out / b + prefill / (peak * ef)
+        t_attention = np.maximum(kv_read / (bw * eb), attention / (attn * ef))
+        t_request = ((t_gemm + t_attention) * out / b
+                     + (prefill_gemm / peak + (prefill - prefill_gemm) / attn) / ef
+                     + (inp + out) * comm)
     return out / t_request / n
 
 
@@ -1622,14 +2089,17 @@ def serving_tokens_per_s_bound(total_params, active_params, experts, active_expe
                                attention_heads, head_dim, kv_bytes_per_token,
                                weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
                                batch_size, input_tokens, output_tokens, gpus=1.0,
-                               local_layer_share=0.0, local_window_tokens=0.0):
+                               local_layer_share=0.0, local_window_tokens=0.0, kv_latent_dim=0.0,
+                               kv_lora_rank=0.0, attention_peak_tflops=None,
+                               state_bytes_per_sequence=0.0):
     """Upper bound on output tokens/s per GPU for requests of given input and output length.
 
     One roofline over a whole request (its prefill and its share of the decode
-    steps at batch ``batch_size``, context averaging input + output/2):
-    time >= max(decode bytes / bandwidth, (prefill + decode FLOPs) / peak).
+    steps at batch ``batch_size``, context averaging input + output/2,
+    :func:`decode_context_tokens`): time >= max(decode bytes / bandwidth,
+    GEMM FLOPs / peak_w + attention FLOPs / peak_kv, prefill included).
     Tighter than :func:`decode_tokens_per_s_bound` when prompts are long,
-    never above it. Parameters as in :func:`decode_tokens_per_s_bound`, plus
+    never above it. Parameters as in :func:`decode_step_time_bound_s`, plus
     ``input_tokens`` and ``output_tokens`` per request [tokens].
 
     Returns
@@ -1640,7 +2110,10 @@ def serving_tokens_per_s_bound(total_params, active_params, experts, active_expe
     result = _serving(total_params, active_params, experts, active_experts, layers,
                       attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
                       memory_bandwidth_tb_s, peak_tflops, batch_size, input_tokens, output_tokens,
-                      gpus, local_layer_share, local_window_tokens, 1.0, 1.0, bound=True)
+                      gpus, local_layer_share, local_window_tokens, 1.0, 1.0, bound=True,
+                      kv_latent_dim=kv_latent_dim, kv_lora_rank=kv_lora_rank,
+                      attention_peak_tflops=attention_peak_tflops,
+                      state_bytes_per_sequence=state_bytes_per_sequence)
     return wrap(result, total_params, active_params, batch_size, input_tokens, output_tokens,
                 memory_bandwidth_tb_s, peak_tflops, gpus)
 
@@ -1650,16 +2123,20 @@ def serving_tokens_per_s_estimate(total_params, active_params, experts, active_e
                                   weight_bytes_per_param, memory_bandwidth_tb_s, peak_tflops,
                                   batch_size, input_tokens, output_tokens, gpus=1.0,
                                   local_layer_share=0.0, local_window_tokens=0.0,
-                                  bandwidth_efficiency=1.0, flops_efficiency=1.0):
+                                  bandwidth_efficiency=1.0, flops_efficiency=1.0,
+                                  kv_latent_dim=0.0, kv_lora_rank=0.0, attention_peak_tflops=None,
+                                  state_bytes_per_sequence=0.0, ep_bytes_per_token=0.0,
+                                  interconnect_gb_s=np.inf, interconnect_efficiency=1.0):
     """Estimated output tokens/s per GPU: the roofline with achieved fractions.
 
     Kernels are taken to run one after another, each at its own roofline with
     the achieved fractions of peak bandwidth and FLOP/s:
-    decode step = max(weights / bw', GEMM FLOPs / peak') + max(KV / bw',
-    attention FLOPs / peak'), plus each request's prefill FLOPs / peak'
+    decode step = max(weights / bw', GEMM FLOPs / peak_w') + max(KV / bw',
+    attention FLOPs / peak_kv'), plus each request's prefill FLOPs at peak'
+    and the expert-parallel all-to-all of its input and output tokens
     (bw' = bandwidth x bandwidth_efficiency, peak' = peak x flops_efficiency).
-    Parameters as in :func:`serving_tokens_per_s_bound`, plus the two
-    efficiencies [-], in (0, 1] (calibrated defaults in
+    Parameters as in :func:`serving_tokens_per_s_bound`, plus those of
+    :func:`decode_step_time_estimate_s` (calibrated defaults in
     data/physics_assumptions.csv).
 
     Returns
@@ -1671,7 +2148,11 @@ def serving_tokens_per_s_estimate(total_params, active_params, experts, active_e
                       attention_heads, head_dim, kv_bytes_per_token, weight_bytes_per_param,
                       memory_bandwidth_tb_s, peak_tflops, batch_size, input_tokens, output_tokens,
                       gpus, local_layer_share, local_window_tokens, bandwidth_efficiency,
-                      flops_efficiency, bound=False)
+                      flops_efficiency, bound=False, kv_latent_dim=kv_latent_dim,
+                      kv_lora_rank=kv_lora_rank, attention_peak_tflops=attention_peak_tflops,
+                      state_bytes_per_sequence=state_bytes_per_sequence,
+                      ep_bytes_per_token=ep_bytes_per_token, interconnect_gb_s=interconnect_gb_s,
+                      interconnect_efficiency=interconnect_efficiency)
     return wrap(result, total_params, active_params, batch_size, input_tokens, output_tokens,
                 memory_bandwidth_tb_s, peak_tflops, gpus, bandwidth_efficiency, flops_efficiency)
 
@@ -1985,9 +2466,16 @@ def workload_economics(price_input_usd_per_mtok, price_cached_input_usd_per_mtok
 def _workload_from_gpu(price_input, price_cached_input, price_output, gpu_hour_usd, tokens_per_s,
                        prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
                        cache_hit_share, utilization):
-    costs = token_costs_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
-                                     cached_input_cost_factor=cached_input_cost_factor,
-                                     utilization=utilization)
+    try:
+        costs = token_costs_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                                         cached_input_cost_factor=cached_input_cost_factor,
+                                         utilization=utilization)
+    except InputError as err:
+        if err.where != "decode_tokens_per_s":
+            raise
+        # name the argument as the caller passed it (the Excel functions pin a refusal to
+        # the cells of the argument it names)
+        raise InputError("tokens_per_s", err.problem.replace("decode_tokens_per_s", "tokens_per_s")) from None
     return workload_economics(price_input, price_cached_input, price_output,
                               costs["input_cost_usd_per_mtok"],
                               costs["cached_input_cost_usd_per_mtok"],

@@ -13,11 +13,21 @@ EPILOG = """Examples:
   tokencost bound --gpu H100 --model dense-70b
   tokencost bound --gpu h100-sxm --model moe-284b-a13b --gpus 4 --batch 64 --format json
   tokencost bound --gpu B200 --model Llama-3.3-70B --context 4096 --gpu-hour-usd 3.50
+  tokencost bound --gpu H200 --model Llama-4-Maverick --gpus 8 --weight-precision fp8 \
+      --kv-precision fp8 --input-tokens 1000 --output-tokens 1000
+  tokencost bound --gpu H800 --model DeepSeek-V3 --gpus 32 --kv-precision fp8 \
+      --input-tokens 2000 --output-tokens 1000 --tokens-per-s-per-user 20
   tokencost bound --gpu H200 --model DeepSeek-V3 --gpus 8 --frontier --plot frontier.png
 
-Without --batch the rates are at the best batch that fits in memory. Without
---gpu-hour-usd the cost floor uses the GPU's fully-loaded $/GPU-hour from the
-shipped inputs when it has one (H100: the seed's $1.92)."""
+Without --batch the rates are at the best batch that fits in memory; with
+--tokens-per-s-per-user at the largest batch whose every user gets that speed
+(the bound's batch for the bound, the estimate's for the estimate).
+Precisions: bf16, fp16, fp8, int8, fp4, nvfp4, mxfp4, int4 (default: the model
+catalog's; the output says which was used). --input-tokens/--output-tokens set
+the context a decode step attends to on average (input + output / 2) and add
+the serving bound and estimate with prefill. Without --gpu-hour-usd the cost
+floor uses the GPU's fully-loaded $/GPU-hour from the shipped inputs when it
+has one (H100: the seed's $1.92)."""
 
 
 def register(sub):
@@ -37,6 +47,20 @@ def register(sub):
     p.add_argument("--context", type=number(), default=None,
                    metavar="TOKENS",
                    help="tokens each sequence attends to (default: 2048, data/physics_assumptions.csv)")
+    p.add_argument("--input-tokens", type=number(), default=None, metavar="TOKENS",
+                   help="prompt tokens per request (with --output-tokens; instead of --context)")
+    p.add_argument("--output-tokens", type=number(), default=None, metavar="TOKENS",
+                   help="generated tokens per request, > 0: the decode context is input + "
+                        "output / 2, and the serving bound and estimate include the prefill")
+    p.add_argument("--weight-precision", default=None, metavar="NAME",
+                   help="precision the weights are stored and multiplied in: bf16, fp16, fp8, "
+                        "int8, fp4, nvfp4, mxfp4, int4 (default: the model catalog's)")
+    p.add_argument("--kv-precision", default=None, metavar="NAME",
+                   help="precision of the KV cache, which attention runs at (same names; "
+                        "default: the model catalog's)")
+    p.add_argument("--tokens-per-s-per-user", type=number(), default=None, metavar="X",
+                   help="interactivity target: the rates and costs at the largest batch whose "
+                        "every user gets X tokens/s (instead of --batch)")
     p.add_argument("--gpu-hour-usd", type=number(), default=None, metavar="X",
                    help="cost of one GPU-hour for the cost floor [USD/h]")
     p.add_argument("--frontier", action="store_true",
@@ -75,18 +99,25 @@ def run(args) -> int:
     if gpu_hour is None:
         gpu_hour = default_gpu_hour_usd(args.gpu)
         gpu_hour_source = "shipped inputs" if gpu_hour is not None else "none (pass --gpu-hour-usd)"
-    result = bound(args.gpu, args.model, args.gpus, args.batch, args.context, gpu_hour)
+    query = dict(weight_precision=args.weight_precision, kv_precision=args.kv_precision,
+                 input_tokens=args.input_tokens, output_tokens=args.output_tokens,
+                 tokens_per_s_per_user=args.tokens_per_s_per_user)
+    result = bound(args.gpu, args.model, args.gpus, args.batch, args.context, gpu_hour, **query)
     result["gpu_hour_source"] = gpu_hour_source
     want_frontier = args.frontier or args.plot is not None
     table = None
     if want_frontier:
-        table = frontier(args.gpu, args.model, args.gpus, args.context, gpu_hour, args.points)
+        table = frontier(args.gpu, args.model, args.gpus, args.context, gpu_hour, args.points,
+                         **query)
     if args.plot is not None:
         if table is None or table.empty:
             raise UserFacingError(f"{args.model} does not fit on {args.gpus:g} {result['gpu']}: "
                                   f"nothing to plot (it needs {result['min_gpus']:g} GPUs)")
         write_plot(table, args.plot, f"{result['architecture']} on {args.gpus:g} x {result['gpu']}"
-                                     f", {result['context_tokens']:,.0f}-token context")
+                                     f", {result['context_tokens']:,.0f}-token context, weights "
+                                     f"{result['weight_precision'].upper()}, KV "
+                                     f"{result['kv_precision'].upper()}",
+                   target=args.tokens_per_s_per_user)
 
     if args.format == "json":
         data = {"bound": result}
@@ -111,9 +142,10 @@ def run(args) -> int:
     return 0
 
 
-def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
+def write_plot(table: pd.DataFrame, path: Path, title: str, target=None) -> None:
     """The frontier as a PNG: cost per MTok (or tokens/s per GPU without a price)
-    against tokens/s per user, bound and estimate."""
+    against tokens/s per user, bound and estimate, as InferenceX draws measured
+    frontiers; a dotted line marks the per-user target when one is given."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
@@ -133,6 +165,8 @@ def write_plot(table: pd.DataFrame, path: Path, title: str) -> None:
         ax.plot(table["tokens_per_s_per_user_estimate"], table["tokens_per_s_per_gpu_estimate"],
                 "s--", label="estimate")
         ax.set_ylabel("output tokens/s per GPU")
+    if target is not None:
+        ax.axvline(target, linestyle=":", color="grey", label=f"target {target:g} tok/s per user")
     ax.set_xlabel("output tokens/s per user (batch swept from 1 to the largest that fits)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)

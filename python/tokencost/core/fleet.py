@@ -340,9 +340,16 @@ def workload_economics(price_input_usd_per_mtok, price_cached_input_usd_per_mtok
 def _workload_from_gpu(price_input, price_cached_input, price_output, gpu_hour_usd, tokens_per_s,
                        prefill_tokens_per_s, cached_input_cost_factor, input_output_ratio,
                        cache_hit_share, utilization):
-    costs = token_costs_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
-                                     cached_input_cost_factor=cached_input_cost_factor,
-                                     utilization=utilization)
+    try:
+        costs = token_costs_usd_per_mtok(gpu_hour_usd, tokens_per_s, prefill_tokens_per_s,
+                                         cached_input_cost_factor=cached_input_cost_factor,
+                                         utilization=utilization)
+    except InputError as err:
+        if err.where != "decode_tokens_per_s":
+            raise
+        # name the argument as the caller passed it (the Excel functions pin a refusal to
+        # the cells of the argument it names)
+        raise InputError("tokens_per_s", err.problem.replace("decode_tokens_per_s", "tokens_per_s")) from None
     return workload_economics(price_input, price_cached_input, price_output,
                               costs["input_cost_usd_per_mtok"],
                               costs["cached_input_cost_usd_per_mtok"],

@@ -334,8 +334,11 @@ def _cell_by_cell(core_function, cells, ranges, shape, pick):
         if not hit.any():
             _bisect_rows(evaluate, refused, flat, remaining, result, messages, bad)
             break
-        messages[remaining[hit]] = [refusals[v] for v in values[hit].tolist()]
-        bad[remaining[hit]] = True
+        # a refused value is refused in its own row only where the rule is about that
+        # argument alone; a rule over two arguments (cached_input_tokens <= input_tokens)
+        # refuses it in some rows and not others: confirm row by row (distinct rows only,
+        # so one bad column against single cells costs a call per distinct bad value)
+        _bisect_rows(evaluate, refused, flat, remaining[hit], result, messages, bad)
         remaining = remaining[~hit]
     infinite = ~bad & ~np.isfinite(result)
     if infinite.any():
@@ -574,21 +577,53 @@ def _spread(problems: dict, array_shape: tuple, shape: tuple) -> dict:
     return {int(j): problems[int(k)] for j, k in enumerate(owner) if int(k) in problems}
 
 
-def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_tokens=None):
+def _optional_names(value, name: str, choices):
+    """An optional text argument (blank = ""), each name one of *choices* (ignoring case)."""
+    if value is None:
+        return np.array([[""]], dtype=object), {}
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    rows = value if isinstance(value, (list, tuple, np.ndarray)) else [[value]]
+    rows = [list(r) if isinstance(r, (list, tuple, np.ndarray)) else [r] for r in rows]
+    if not rows or len({len(r) for r in rows}) != 1 or not rows[0]:
+        raise InputError(name, f"{name} has rows of different lengths")
+    out = np.empty((len(rows), len(rows[0])), dtype=object)
+    problems = {}
+    for i, v in enumerate(v for r in rows for v in r):
+        text = v.strip() if isinstance(v, str) else v
+        if text is None or text == "":
+            out.flat[i] = ""
+        elif isinstance(text, str) and text not in EXCEL_ERRORS and text.casefold() in choices:
+            out.flat[i] = text.casefold()
+        else:
+            out.flat[i] = ""
+            problems[i] = f"{name} {v!r} is not one of {', '.join(choices)}"
+    return out, problems
+
+
+def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_tokens=None,
+                    weight_precision=None, kv_precision=None, tokens_per_s_per_user=None):
     """One column of :func:`tokencost.analysis.physics_checks.deployment_bounds` for catalog
     names in cells (GPU, model architecture), vectorized over ranges.
 
     Blank ``batch_size`` = the best batch that fits; blank ``context_tokens`` =
-    the catalog assumption. Unknown names, bad numbers and deployments with no
-    batch that fits become messages in their own cells.
+    the catalog assumption; blank precisions = the architecture's; a
+    ``tokens_per_s_per_user`` target sets the batch to the largest whose every
+    user gets that speed. Unknown names, bad numbers, a target above the batch-1
+    bound and deployments with no batch that fits become messages in their own cells.
     """
     from ..inputs import catalog as cat
     from ..analysis.physics_checks import deployment_bounds
+    from ..inputs.schema import PRECISIONS
     try:
-        names = [_names(gpu, "gpu"), _names(model, "model")]
+        names = [_names(gpu, "gpu"), _names(model, "model"),
+                 _optional_names(weight_precision, "weight_precision", PRECISIONS),
+                 _optional_names(kv_precision, "kv_precision", PRECISIONS)]
         numbers = [to_cells(v, n, d) for v, n, d in ((gpus, "gpus", 1.0),
                                                       (batch_size, "batch_size", np.nan),
-                                                      (context_tokens, "context_tokens", np.nan))]
+                                                      (context_tokens, "context_tokens", np.nan),
+                                                      (tokens_per_s_per_user,
+                                                       "tokens_per_s_per_user", np.nan))]
         arrays = [a for a, _ in names] + [np.atleast_2d(c.values) for c in numbers]
         problems = [p for _, p in names] + [c.problems for c in numbers]
         try:
@@ -598,7 +633,8 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
                                        "or a column and a row") from None
     except InputError as err:
         return str(err)
-    gpu_v, model_v, g, b, ctx = (np.broadcast_to(a, shape).ravel() for a in arrays)
+    gpu_v, model_v, wp, kvp, g, b, ctx, target = (np.broadcast_to(a, shape).ravel()
+                                                  for a in arrays)
     messages = np.full(g.size, None, dtype=object)
     for a, p in zip(arrays, problems):
         for j, text in _spread(p, a.shape, shape).items():
@@ -619,6 +655,10 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
                 if bad[j]:
                     messages[j] = f"{col.name} {col.problem(float(values[j]))}"
                     break
+        if messages[j] is None and not np.isnan(target[j]) and not target[j] > 0:
+            messages[j] = f"tokens_per_s_per_user must be > 0, got {target[j]:g}"
+        if messages[j] is None and not np.isnan(target[j]) and not np.isnan(b[j]):
+            messages[j] = "give batch_size or tokens_per_s_per_user, not both"
         if messages[j] is None and unknown_gpu[j]:
             messages[j] = f"gpu {gpu_v[j]!r} is not in the GPU catalog"
         if messages[j] is None and unknown_model[j]:
@@ -628,17 +668,25 @@ def call_deployment(pick: str, gpu, model, gpus=1.0, batch_size=None, context_to
     if ok.any():
         d = deployment_bounds(pd.DataFrame({"gpu": gpu_v[ok], "architecture": model_v[ok],
                                             "gpus": g[ok], "batch_size": b[ok],
-                                            "context_tokens": ctx[ok]}))
+                                            "context_tokens": ctx[ok],
+                                            "weight_precision": wp[ok], "kv_precision": kvp[ok],
+                                            "tokens_per_s_per_user": target[ok]}))
         result[ok] = d[pick].to_numpy(dtype=float)
         fits = d["fits"].to_numpy(dtype=bool)
         for k, j in enumerate(np.flatnonzero(ok)):
+            if (not np.isnan(target[j]) and d["max_batch_fits"].iloc[k] >= 1
+                    and np.isnan(d["batch"].iloc[k])):
+                messages[j] = (f"tokens_per_s_per_user {target[j]:,.6g} is above what batch 1 "
+                               f"allows for {model_v[j]} on {g[j]:,.0f} {gpu_v[j]}")
             # a bound is only a bound for a deployment that fits in memory
-            if not np.isfinite(result[j]) or (pick != "min_gpus" and not fits[k]):
+            elif not np.isfinite(result[j]) or (pick != "min_gpus" and not fits[k]
+                                                 and np.isnan(target[j])):
                 at = "" if np.isnan(b[j]) else f" at batch {b[j]:,.0f}"
                 messages[j] = (f"{model_v[j]}{at} does not fit on {g[j]:,.0f} {gpu_v[j]}: needs "
                                f"at least {d['min_gpus'].iloc[k]:,.0f} GPUs")
     cells = [m if m is not None else float(r) for m, r in zip(messages, result)]
     if not any(isinstance(v, (list, tuple, np.ndarray)) or hasattr(v, "to_numpy")
-               for v in (gpu, model, gpus, batch_size, context_tokens)):
+               for v in (gpu, model, gpus, batch_size, context_tokens, weight_precision,
+                         kv_precision, tokens_per_s_per_user)):
         return cells[0]
     return [cells[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])]

@@ -46,6 +46,11 @@ ARG_DOCS.update({
     "model": "Model architecture from the catalog, e.g. llama-3.3-70b or dense-70b [name]",
     "gpus": "GPUs serving one replica of the model [GPUs]",
     "context_tokens": "Tokens of context per sequence; blank = the catalog assumption [tokens]",
+    "weight_precision": ("Weight precision: bf16, fp16, fp8, int8, fp4, nvfp4, mxfp4 or int4; "
+                         "blank = the architecture's [name]"),
+    "kv_precision": "KV-cache precision (same names); blank = the architecture's [name]",
+    "tokens_per_s_per_user": ("Interactivity target: each user gets at least this speed; blank = "
+                              "none [tokens/s per user]"),
     "nodes": "Servers in the fleet [nodes]",
     "gpus_per_node": "GPUs per server [GPUs/node]",
     "hours": "Period the fleet is paid for [h]",
@@ -223,17 +228,21 @@ def BLENDED_MARKUP(price_input_usd_per_mtok, price_cached_input_usd_per_mtok,
 # The catalog functions read the package's GPU and model-architecture catalogs, so they
 # exist in the classic add-in only (xlwings Lite's main.py carries the core, not the data).
 
-@udf(returns="tokens/s per GPU", example=("H100", "dense-70b", 1.0, None, None), lite=False)
-def DECODE_TPS_BOUND(gpu, model, gpus=1.0, batch_size=None, context_tokens=None):
-    """Roofline bound on decode throughput [tokens/s per GPU] of a model on N GPUs: at batch_size, or at the largest batch that fits when blank."""
+@udf(returns="tokens/s per GPU", example=("H100", "dense-70b", 1.0, None, None, None, None, None),
+     lite=False)
+def DECODE_TPS_BOUND(gpu, model, gpus=1.0, batch_size=None, context_tokens=None,
+                     weight_precision=None, kv_precision=None, tokens_per_s_per_user=None):
+    """Roofline bound on decode throughput [tokens/s per GPU] of a model on N GPUs at batch_size, at the largest batch meeting tokens_per_s_per_user, or at the largest that fits."""
     return call_deployment("tokens_per_s_per_gpu_bound", gpu, model, gpus, batch_size,
-                           context_tokens)
+                           context_tokens, weight_precision, kv_precision, tokens_per_s_per_user)
 
 
-@udf(returns="GPUs", example=("H100", "moe-284b-a13b", None, None), lite=False)
-def MIN_GPUS(gpu, model, batch_size=None, context_tokens=None):
-    """Fewest GPUs whose memory holds the model's weights plus the KV cache of batch_size sequences (one when blank) [GPUs]."""
-    return call_deployment("min_gpus", gpu, model, 1.0, batch_size, context_tokens)
+@udf(returns="GPUs", example=("H100", "moe-284b-a13b", None, None, None, None), lite=False)
+def MIN_GPUS(gpu, model, batch_size=None, context_tokens=None, weight_precision=None,
+             kv_precision=None):
+    """Fewest GPUs whose memory holds the model's weights plus the KV cache of batch_size sequences (one when blank), at the precisions given [GPUs]."""
+    return call_deployment("min_gpus", gpu, model, 1.0, batch_size, context_tokens,
+                           weight_precision, kv_precision)
 
 
 #: one :class:`~tokencost.excel.arguments.UdfSpec` per function, in definition order

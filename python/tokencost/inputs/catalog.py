@@ -47,10 +47,14 @@ _SUFFIX_TOKEN = re.compile(r"(SXM\d*|PCIE\d*|NVL\d*|OAM|HBM\d*E?|\d+GB|\d+G)")
 _SUFFIX_TAIL = re.compile(r"(SXM\d*|PCIE\d*|NVL\d*|OAM)$")
 
 GPU_NUMBER_COLUMNS = ["memory_gb", "memory_bandwidth_tb_s", "bf16_tflops", "fp8_tflops", "fp4_tflops",
-                "tdp_w"]
+                      "tdp_w", "scaleup_gb_s", "scaleup_domain_gpus", "scaleout_gb_s"]
 ARCHITECTURE_NUMBER_COLUMNS = ["total_params", "active_params", "layers", "hidden_size", "attention_heads",
-                 "kv_heads", "head_dim", "kv_latent_dim", "local_layer_share",
-                 "local_window_tokens", "experts", "active_experts"]
+                               "kv_heads", "head_dim", "kv_latent_dim", "kv_lora_rank",
+                               "local_layer_share", "local_window_tokens",
+                               "state_values_per_sequence", "experts", "active_experts",
+                               "moe_layers"]
+#: architecture columns a catalog written before they existed may lack (read as 0)
+ARCHITECTURE_OPTIONAL_COLUMNS = ("kv_lora_rank", "state_values_per_sequence", "moe_layers")
 
 
 def normalize_gpu_name(name: str) -> str:
@@ -93,12 +97,13 @@ def normalize_model_name(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
-def precision_bytes(precision: str) -> float:
-    """Bytes per value of a precision name (``fp8`` -> 1.0); InputError if unknown."""
+def precision_bytes(precision: str, where: str = "precision") -> float:
+    """Bytes per value of a precision name (``fp8`` -> 1.0, ``NVFP4`` -> 0.5); InputError
+    naming *where* (the argument or cell) and the known names if unknown."""
     key = str(precision).strip().casefold()
     if key not in PRECISION_BYTES:
-        raise InputError("precision", f"unknown precision {precision!r}; known: "
-                                      f"{', '.join(PRECISION_BYTES)}")
+        raise InputError(where, f"unknown precision {precision!r}; known: "
+                                f"{', '.join(PRECISION_BYTES)}")
     return PRECISION_BYTES[key]
 
 

@@ -23,6 +23,9 @@ class Column:
     ``gt``/``lt``. ``default`` fills a blank optional cell. ``references``
     names ``"Table.column"`` whose values this column must be one of.
 
+    ``choices`` lists the only names a text column may hold (compared ignoring
+    case; blank allowed where the column is optional).
+
     ``whole`` marks a count (GPUs, requests): only whole numbers are valid.
     ``limit`` is the largest valid value where the bounds leave the column
     open-ended but the model breaks down far beyond any real deployment (a
@@ -49,6 +52,7 @@ class Column:
     le_column: Optional[str] = None
     #: False: not an input ``--set`` and variants may override (a per-row price or workload)
     overridable: bool = True
+    choices: Optional[tuple] = None
 
     def rule_text(self) -> str:
         """The bounds in words, e.g. ``> 0`` or ``in (0, 1]`` (the workbook's
@@ -150,6 +154,9 @@ MAX_BATCH = 1e9
 SOURCE = Column("source", "text", "Where the figure comes from (document, datasheet, assumption)",
                 kind="text", required=False)
 
+#: precision names the physics check knows (bytes per value in tokencost.inputs.catalog.PRECISION_BYTES)
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "fp4", "nvfp4", "mxfp4", "int4", "fp32")
+
 HARDWARE = TableSpec(
     "Hardware", "hardware.csv", "gpu", "One row per GPU type",
     (
@@ -195,6 +202,12 @@ MODELS = TableSpec(
                kind="text", required=False),
         Column("gpus", "GPUs", "GPUs in one serving replica", gt=0, required=False, default=1.0,
                whole=True, limit=MAX_GPUS),
+        Column("weight_precision", "name",
+               "Weight precision for the physics check (blank: the architecture's), e.g. fp8",
+               kind="text", required=False, choices=PRECISIONS),
+        Column("kv_precision", "name",
+               "KV-cache precision for the physics check (blank: the architecture's), e.g. fp8",
+               kind="text", required=False, choices=PRECISIONS),
         Column("description", "text", "What this profile stands for", kind="text", required=False),
         SOURCE,
     ),

@@ -273,6 +273,8 @@ def _clean_table(spec: TableSpec, frame: pd.DataFrame, locate: Locator,
                 text = str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
                 if exact and typed and isinstance(v, (int, float)) and not isinstance(v, bool):
                     numbers.add((spec.name, i, col.name))  # a number cell: MATCH tells it from text
+                if col.choices and text.casefold() not in col.choices:
+                    problem(i, f"{col.name} {text!r} is not one of {', '.join(col.choices)}")
                 cleaned.append(text if exact else text.strip())
             out[col.name] = pd.Series(cleaned, dtype=object)
         else:

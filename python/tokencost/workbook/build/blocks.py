@@ -55,6 +55,11 @@ def input_validation(state: BuildState, spec: TableSpec, col: Column, ref: str, 
             "list", "List_" + col.references.replace(".", "_"), ref, title=col.name,
             error=f"{spec.name}[{col.name}] must be one of {col.references}",
             prompt=f"{col.description} [{col.unit}]")
+    if col.choices:   # a fixed list of names (precisions): the list itself, blank allowed
+        return data_validation(
+            "list", '"' + ",".join(col.choices) + '"', ref, title=col.name,
+            error=f"{spec.name}[{col.name}] must be blank or one of {', '.join(col.choices)}",
+            prompt=f"{col.description} [{col.unit}]", allow_blank=not col.required)
     return None
 
 
