@@ -494,3 +494,14 @@ def test_catalog_functions_over_ranges_mark_only_the_bad_cells():
     assert udfs.MIN_GPUS([["H100"], ["B200"]], [["a"], ["b"], ["c"]]).startswith("ranges do not match")
     assert udfs.MIN_GPUS("H100", "no-such-model") == (
         "model 'no-such-model' is not in the model-architecture catalog")
+
+
+def test_a_refused_range_argument_of_a_composed_function_stays_in_its_cells():
+    """BLENDED_COST's core passes tokens_per_s on as decode_tokens_per_s; the refusal must
+    still name tokens_per_s, so a range call answers cell by cell (a bare message was returned
+    for a one-row range before)."""
+    hour = 1.9174840182648403
+    out = udfs.BLENDED_COST([[hour], [hour]], [[0.0], [400.0]], 4000.0, 0.1, 3.0, 0.5)
+    assert out[0] == ["tokens_per_s must be > 0, got 0"]
+    assert out[1] == [udfs.BLENDED_COST(hour, 400.0, 4000.0, 0.1, 3.0, 0.5)]
+    assert udfs.BLENDED_COST([[hour]], [[0.0]], 4000.0, 0.1) == [["tokens_per_s must be > 0, got 0"]]
