@@ -549,14 +549,20 @@ def xlwings_call(udf, *args):
 
 # --------------------------------------------------------------------------- catalog functions
 
-def _names(value, name: str):
-    """A text argument (one cell or a range) as an object array of stripped names."""
+def _text_rows(value, name: str) -> list:
+    """A text argument (one cell, a range or a Series) as a list of equal-length rows."""
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     rows = value if isinstance(value, (list, tuple, np.ndarray)) else [[value]]
     rows = [list(r) if isinstance(r, (list, tuple, np.ndarray)) else [r] for r in rows]
     if not rows or len({len(r) for r in rows}) != 1 or not rows[0]:
         raise InputError(name, f"{name} has rows of different lengths")
+    return rows
+
+
+def _names(value, name: str):
+    """A text argument (one cell or a range) as an object array of stripped names."""
+    rows = _text_rows(value, name)
     out = np.empty((len(rows), len(rows[0])), dtype=object)
     problems = {}
     for i, v in enumerate(v for r in rows for v in r):
@@ -581,12 +587,7 @@ def _optional_names(value, name: str, choices):
     """An optional text argument (blank = ""), each name one of *choices* (ignoring case)."""
     if value is None:
         return np.array([[""]], dtype=object), {}
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    rows = value if isinstance(value, (list, tuple, np.ndarray)) else [[value]]
-    rows = [list(r) if isinstance(r, (list, tuple, np.ndarray)) else [r] for r in rows]
-    if not rows or len({len(r) for r in rows}) != 1 or not rows[0]:
-        raise InputError(name, f"{name} has rows of different lengths")
+    rows = _text_rows(value, name)
     out = np.empty((len(rows), len(rows[0])), dtype=object)
     problems = {}
     for i, v in enumerate(v for r in rows for v in r):

@@ -52,18 +52,21 @@ def _is_tab(ws, tab: TabSpec) -> bool:
     return _tab_overrides(ws, tab) is not None
 
 
-def _name_cells(wb):
-    """[(sheet, row, col)] of the Scenarios sheet's names row, or [] when there is none."""
+def _names_row_ranges(wb):
+    """(sheet, min_col, min_row, max_col, max_row) of each range of the Scenarios sheet's
+    names row (none when the workbook has no such name)."""
     dn = wb.defined_names.get(NAMES_NAME)
     if dn is None:
-        return []
-    out = []
+        return
     for sheet, ref in dn.destinations:
-        if sheet not in wb.sheetnames:
-            continue
-        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
-        out += [(sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-    return out
+        if sheet in wb.sheetnames:
+            yield (sheet, *range_boundaries(ref.replace("$", "")))
+
+
+def _name_cells(wb):
+    """[(sheet, row, col)] of the Scenarios sheet's names row, or [] when there is none."""
+    return [(sheet, r, c) for sheet, c1, r1, c2, r2 in _names_row_ranges(wb)
+            for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
 def _listed_names(wb) -> list[str]:
@@ -107,14 +110,8 @@ def list_scenarios(book) -> list[ScenarioInfo]:
 
 def _listed_names_read_only(wb) -> list[str]:
     """The names typed in the Scenarios sheet's names row of a read-only workbook."""
-    dn = wb.defined_names.get(NAMES_NAME)
-    if dn is None:
-        return []
     out = []
-    for sheet, ref in dn.destinations:
-        if sheet not in wb.sheetnames:
-            continue
-        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    for sheet, c1, r1, c2, r2 in _names_row_ranges(wb):
         for row in wb[sheet].iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2,
                                        values_only=True):
             out += [str(v).strip() for v in row if v not in (None, "")]
