@@ -199,3 +199,22 @@ def test_the_edit_reads_the_book_once(book, monkeypatch):
     from tokencost.workbook.edit.scenarios import add_scenario
     add_scenario(book, "x", {"pue": 1.2}, backup=False)
     assert len(loads) == 1 and len(gates) == 1
+
+
+def test_a_commands_temporary_files_leave_with_it_however_it_ends(tmp_path, monkeypatch):
+    """A library's temporary file that no cleanup knows of (openpyxl registers its worksheet
+    files only after creating them: a stop signal in between leaked one) is removed with the
+    command's private folder; the lock folder stays in the shared one."""
+    import tempfile
+
+    from tokencost.workbook.interrupt import Terminated, private_temp_dir, shared_temp_dir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(Terminated):
+        with private_temp_dir() as folder:
+            assert tempfile.gettempdir() == folder and shared_temp_dir() == str(tmp_path)
+            leaked = tempfile.NamedTemporaryFile(prefix="openpyxl.", delete=False).name
+            assert Path(leaked).parent == Path(folder)
+            raise Terminated()
+    assert not Path(leaked).exists() and list(tmp_path.iterdir()) == []
+    assert tempfile.gettempdir() == str(tmp_path) and shared_temp_dir() == str(tmp_path)

@@ -92,7 +92,7 @@ def _handle_stop_signals():
 
 def main(argv=None) -> int:
     from ..workbook.formula import FormulaError
-    from ..workbook.interrupt import Terminated
+    from ..workbook.interrupt import Terminated, private_temp_dir
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -103,7 +103,9 @@ def main(argv=None) -> int:
     try:
         # an overflow shows as a result that is not finite, which the model's checks and
         # the renderer refuse with a located message; numpy's warnings would only add noise
-        with np.errstate(all="ignore"):
+        # and every temporary file of the command (libraries' too) lives in a folder of its
+        # own, removed when it ends, also when a stop signal lands mid-creation
+        with np.errstate(all="ignore"), private_temp_dir():
             return int(args.func(args) or 0)
     except NonFiniteResult as err:  # the renderer's last guard: blame the command line
         print(f"tokencost {args.command}: error: {non_finite_message(args, err)}", file=sys.stderr)

@@ -45,7 +45,6 @@ import hashlib
 import io
 import os
 import sys
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from ...errors import WorkbookError
 from ..cached import inject_cached_values
 from ..files import check_writable, write_atomic
 from ..gate import check_readable
+from ..interrupt import shared_temp_dir
 from .inventory import (Report, load_for_rewrite, loss_error, require_workbook_suffix,
                         rewritten_package, round_trip_report)
 from .refresh import cached_values_of_package
@@ -110,7 +110,7 @@ class BookLock:
 
     def _lock_path(self) -> Path:
         key = hashlib.sha256(str(self.book.resolve()).encode()).hexdigest()[:32]
-        folder = Path(tempfile.gettempdir()) / f"tokencost-locks-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+        folder = Path(shared_temp_dir()) / f"tokencost-locks-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
         folder.mkdir(mode=0o700, exist_ok=True)
         return folder / f"{key}.lock"
 
