@@ -24,18 +24,18 @@ import re
 from typing import Callable, Optional
 from xml.sax.saxutils import escape
 
-from openpyxl.chart import BarChart, ScatterChart
+from openpyxl.chart import BarChart, LineChart, ScatterChart
 from openpyxl.chart.data_source import (AxDataSource, NumData, NumDataSource, NumRef, NumVal,
                                         StrData, StrRef, StrVal)
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import Series, SeriesLabel
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .spec import Chart
 
 _COUNT = re.compile(r"^MAX\(1,SUM\((?P<range>[^()]+)\)\)$")
 _RANGE = re.compile(r"^(?P<first>(?P<sheet>'(?:[^']|'')+'|[^'!:]+)!\$(?P<col>[A-Z]{1,3})\$(?P<row>\d+)):"
-                    r"INDEX\((?P=first):\$[A-Z]{1,3}\$\d+,(?P<count>[A-Za-z_][\w.]*)\)$")
+                    r"INDEX\((?P=first):\$(?P<col2>[A-Z]{1,3})\$(?P<row2>\d+),(?P<count>[A-Za-z_][\w.]*)\)$")
 _CELLS = re.compile(r"^(?P<sheet>'(?:[^']|'')+'|[^'!:]+)!\$(?P<c1>[A-Z]{1,3})\$(?P<r1>\d+):"
                     r"\$(?P<c2>[A-Z]{1,3})\$(?P<r2>\d+)$")
 
@@ -52,11 +52,19 @@ def rows_in_use(count_text: str, value_of: Callable[[str, str], object]) -> Opti
     """The value of a rows name (``MAX(1,SUM(Sheet!$B$7:$B$16))``) from cell values."""
     m = _COUNT.match(count_text.lstrip("="))
     cells = _CELLS.match(m.group("range")) if m else None
-    if cells is None or cells.group("c1") != cells.group("c2"):
+    if cells is None:
         return None
-    sheet, col = _unquote(cells.group("sheet")), cells.group("c1")
-    total = sum(v for r in range(int(cells.group("r1")), int(cells.group("r2")) + 1)
-                if _is_number(v := value_of(sheet, f"{col}{r}")))
+    sheet = _unquote(cells.group("sheet"))
+    if cells.group("c1") == cells.group("c2"):            # a column of flags (a slots block)
+        col = cells.group("c1")
+        coordinates = [f"{col}{r}" for r in range(int(cells.group("r1")), int(cells.group("r2")) + 1)]
+    elif cells.group("r1") == cells.group("r2"):          # a row of flags (a timeline block)
+        row = cells.group("r1")
+        coordinates = [f"{get_column_letter(c)}{row}" for c in range(
+            column_index_from_string(cells.group("c1")), column_index_from_string(cells.group("c2")) + 1)]
+    else:
+        return None
+    total = sum(v for ref in coordinates if _is_number(v := value_of(sheet, ref)))
     return max(1, int(round(total)))
 
 
@@ -70,6 +78,9 @@ def name_values(name: str, names: dict, value_of) -> Optional[list]:
     if count is None:
         return None
     sheet, col, first = _unquote(m.group("sheet")), m.group("col"), int(m.group("row"))
+    if m.group("row2") == m.group("row") and m.group("col2") != col:   # a row (time across)
+        c0 = column_index_from_string(col)
+        return [value_of(sheet, f"{get_column_letter(c0 + i)}{first}") for i in range(count)]
     return [value_of(sheet, f"{col}{first + i}") for i in range(count)]
 
 
@@ -96,6 +107,9 @@ def add_chart(state, ws, chart: Chart, value_of: Callable, template_error: type)
     for key in (chart.categories,) + chart.series:
         if key not in layout.columns:
             raise template_error(f"chart {chart.title!r}: block {chart.block} has no column {key!r}")
+    if hasattr(layout, "rows"):       # a timeline block: series are rows, time runs across
+        _add_timeline_chart(state, ws, chart, layout, value_of, template_error)
+        return
     last = layout.first_row + layout.capacity - 1
     sheet = _sheet_ref(layout.sheet)
     prefix = f"Chart_{chart.block}"
@@ -184,6 +198,79 @@ def add_chart(state, ws, chart: Chart, value_of: Callable, template_error: type)
         plot.x_axis.title = chart.x_title
     plot.width, plot.height = chart.width_cm, chart.height_cm
     ws.add_chart(plot, chart.anchor)
+
+
+#: axis labels of a timeline chart in millions ("12 M")
+MILLIONS = '#,##0,," M"'
+
+
+def _add_timeline_chart(state, ws, chart: Chart, layout, value_of, template_error) -> None:
+    """A chart of a timeline block: categories and series are rows, periods the points,
+    each a defined name ending at the last period in use (``chart.rows``: the row of 0/1
+    flags marking them, e.g. "Life.active"; default every period)."""
+    sheet = _sheet_ref(layout.sheet)
+    prefix = f"Chart_{chart.block}"
+    c1 = layout.first_col
+    first, last = get_column_letter(c1), get_column_letter(c1 + layout.capacity - 1)
+    if chart.rows:
+        owner, _, key = chart.rows.partition(".")
+        flags = state.blocks[owner]
+        r = flags.rows[key]
+        count_text = f"MAX(1,SUM({_sheet_ref(flags.sheet)}!${first}${r}:${last}${r}))"
+    else:
+        count_text = f"MAX(1,COLUMNS({sheet}!${first}$1:${last}$1))"
+    state.names[f"{prefix}_Rows"] = count_text
+    count = rows_in_use(count_text, value_of) if chart.rows else layout.capacity
+
+    def name_for(key: str) -> tuple[str, list]:
+        r = layout.rows[key]
+        name = f"{prefix}_{key}"
+        top = f"{sheet}!${first}${r}"
+        state.names[name] = f"{top}:INDEX({top}:${last}${r},{prefix}_Rows)"
+        return f"[0]!{name}", [value_of(layout.sheet, f"{get_column_letter(c1 + i)}{r}")
+                               for i in range(count)]
+
+    def title_of(key: str) -> SeriesLabel:
+        r = layout.rows[key]
+        return SeriesLabel(strRef=StrRef(f=f"{sheet}!$A${r}",
+                                         strCache=_str_cache([value_of(layout.sheet, f"A{r}")])))
+
+    cat_ref, cat_values = name_for(chart.categories)
+    cat = AxDataSource(numRef=NumRef(f=cat_ref, numCache=_num_cache(cat_values)))
+    if chart.kind != "bar_line":
+        raise template_error(f"chart {chart.title!r}: a timeline chart is of kind bar_line")
+    bars = BarChart()
+    bars.type = "col"
+    ref, values = name_for(chart.series[0])
+    bars.series.append(Series(idx=0, order=0, tx=title_of(chart.series[0]), cat=cat,
+                              val=NumDataSource(numRef=NumRef(f=ref, numCache=_num_cache(values)))))
+    for i, key in enumerate(chart.series[1:], start=1):
+        line = LineChart()
+        ref, values = name_for(key)
+        s = Series(idx=i, order=i, tx=title_of(key),
+                   cat=AxDataSource(numRef=NumRef(f=cat_ref, numCache=_num_cache(cat_values))),
+                   val=NumDataSource(numRef=NumRef(f=ref, numCache=_num_cache(values))))
+        s.marker.symbol = "none"
+        s.smooth = False
+        line.series.append(s)
+        # the running total dwarfs a month's flow: the lines get an axis of their own (right)
+        line.y_axis.axId = 200
+        line.y_axis.crosses = "max"
+        line.y_axis.delete = False
+        line.y_axis.majorGridlines = None
+        line.y_axis.number_format = MILLIONS
+        line.y_axis.title = chart.y_title
+        bars += line
+    bars.title = chart.title
+    bars.y_axis.number_format = MILLIONS
+    bars.x_axis.delete = False
+    bars.y_axis.delete = False
+    bars.x_axis.tickLblPos = "low"
+    bars.y_axis.title = chart.y_title
+    if chart.x_title:
+        bars.x_axis.title = chart.x_title
+    bars.width, bars.height = chart.width_cm, chart.height_cm
+    ws.add_chart(bars, chart.anchor)
 
 
 # ------------------------------------------------------------------ refreshing the caches

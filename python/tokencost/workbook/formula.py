@@ -560,6 +560,8 @@ def _index(ev, args, sheet):
     if isinstance(target, Ref):
         if target.cols == 1 and len(args) == 2:
             col = 1
+        elif target.rows == 1 and len(args) == 2:   # INDEX(one row, n): the n-th column
+            row, col = 1, row
         if row < 0 or col < 0 or row > target.rows or col > target.cols:
             return REF
         r1, r2 = (target.r1, target.r2) if row == 0 else (target.r1 + row - 1,) * 2
@@ -568,6 +570,8 @@ def _index(ev, args, sheet):
     arr = np.atleast_2d(np.asarray(target, dtype=object))
     if arr.shape[1] == 1 and len(args) == 2:
         col = 1
+    elif arr.shape[0] == 1 and len(args) == 2:   # INDEX(one row, n): the n-th column
+        row, col = 1, row
     if not (1 <= row <= arr.shape[0] and 1 <= col <= arr.shape[1]):
         return REF
     return arr[row - 1, col - 1]
@@ -755,6 +759,80 @@ def _round_half_away(x, digits):
     return math.copysign(math.floor(abs(x) * factor + 0.5 + 1e-9) / factor, x)
 
 
+def _n(value):
+    """N(): a number as it is, TRUE/FALSE as 1/0, text and blanks as 0, errors kept."""
+    if isinstance(value, np.ndarray):
+        value = value.ravel()[0] if value.size else None
+    if _is_err(value):
+        return value
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return float(value)
+    return 0.0
+
+
+def _npv(rate, *vals):
+    """NPV(rate, values...): the first value is discounted one period (end of period 1).
+    Text, blanks and booleans inside ranges are skipped, as Excel and LibreOffice do."""
+    rate = _num(rate.ravel()[0] if isinstance(rate, np.ndarray) and rate.size == 1 else rate)
+    if _is_err(rate):
+        return rate
+    nums = _numbers(vals)
+    if _is_err(nums):
+        return nums
+    if rate == -1:
+        return DIV0
+    return float(sum(v / (1 + rate) ** k for k, v in enumerate(nums, start=1)))
+
+
+def _irr(vals, guess=0.1):
+    """IRR(values, [guess]): the rate at which the NPV of the flows (the first at period 0)
+    is 0; Newton's method from *guess* as Excel's and LibreOffice's IRR, with a bisection
+    fallback. #NUM! when the flows never change sign (no rate exists) or none is found."""
+    guess = _num(guess.ravel()[0] if isinstance(guess, np.ndarray) and guess.size == 1 else guess)
+    if _is_err(guess):
+        return guess
+    flows = _numbers([vals])
+    if _is_err(flows):
+        return flows
+    flows = np.asarray(flows, dtype=float)
+    if not (np.any(flows > 0) and np.any(flows < 0)):
+        return NUM
+    k = np.arange(len(flows), dtype=float)
+
+    def f(r):
+        return float(np.sum(flows / (1 + r) ** k))
+
+    def df(r):
+        return float(np.sum(-k * flows / (1 + r) ** (k + 1)))
+
+    r = float(guess)
+    for _ in range(100):
+        d = df(r)
+        if d == 0 or not math.isfinite(d):
+            break
+        step = f(r) / d
+        r_new = r - step
+        if not math.isfinite(r_new) or r_new <= -1:
+            break
+        if abs(r_new - r) <= 1e-12 * max(1.0, abs(r_new)):
+            return r_new
+        r = r_new
+    lo, hi = -0.999999, 1.0
+    while f(lo) * f(hi) > 0 and hi < 1e6:
+        hi *= 2
+    if f(lo) * f(hi) > 0:
+        return NUM
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if f(lo) * f(mid) <= 0:
+            hi = mid
+        else:
+            lo = mid
+    return (lo + hi) / 2
+
+
 def _pmt(rate, nper, pv, fv=0.0, typ=0.0):
     rate, nper, pv, fv, typ = (_num(v) for v in (rate, nper, pv, fv, typ))
     for v in (rate, nper, pv, fv, typ):
@@ -872,6 +950,9 @@ FUNCTIONS: Dict[str, Callable] = {
     "CEILING": _scalar_math(_ceiling),
     "FLOOR": _scalar_math(_floor),
     "PMT": _scalar_fn(_pmt),
+    "N": _eager(_n),
+    "NPV": _eager(_npv),
+    "IRR": _eager(_irr),
     "TEXT": _scalar_fn(_text_fn),
     "FIXED": _scalar_fn(_fixed_fn),
 }

@@ -219,8 +219,9 @@ PAPER_SIZES = {"A4": 9, "Letter": 1}
 
 def page_setup(ws, *, last_row: int, last_col: int, title: str, scenario: str,
                orientation: str = "landscape", title_rows: Optional[str] = "1:3",
-               paper: str = "A4", fit_height: int = 0) -> None:
-    """Print area, orientation, one page wide, repeated title rows, header and footer
+               paper: str = "A4", fit_height: int = 0, fit_width: int = 1,
+               title_cols: Optional[str] = None) -> None:
+    """Print area, orientation, *fit_width* pages wide (one by default), repeated title rows, header and footer
     (title, scenario, print date, "Page N of M")."""
     ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
     ws.page_setup.orientation = orientation
@@ -228,10 +229,12 @@ def page_setup(ws, *, last_row: int, last_col: int, title: str, scenario: str,
     if ws.sheet_properties.pageSetUpPr is None:
         ws.sheet_properties.pageSetUpPr = PageSetupProperties()
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = fit_width
     ws.page_setup.fitToHeight = fit_height
     if title_rows:
         ws.print_title_rows = title_rows
+    if title_cols:               # a wide timeline: its labels repeated on every page
+        ws.print_title_cols = title_cols
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     ws.page_margins.header = ws.page_margins.footer = 0.3

@@ -181,6 +181,15 @@ def read_book(path) -> BookTables:
             gc.enable()
 
 
+def _workbook_part(zf: zipfile.ZipFile) -> str:
+    """The workbook part the package's relationships name (``xl/workbook.xml`` by default)."""
+    part = "xl/workbook.xml"
+    for rtype, target, _ in _rels(zf, ""):
+        if rtype.endswith(_REL_OFFICE_DOCUMENT):
+            part = target
+    return part
+
+
 def sheet_names(path) -> list[str]:
     """The sheet names of the workbook at *path*, in order, from its workbook part alone
     (fast: no sheet is read). Raises :class:`WorkbookError` for a file that is not one."""
@@ -189,12 +198,62 @@ def sheet_names(path) -> list[str]:
     check_readable(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            workbook_part = "xl/workbook.xml"
-            for rtype, target, _ in _rels(zf, ""):
-                if rtype.endswith(_REL_OFFICE_DOCUMENT):
-                    workbook_part = target
-            wb = _parse(zf, workbook_part)
+            wb = _parse(zf, _workbook_part(zf))
             return [sheet.get("name") or "" for sheet in wb.iter(f"{_ns(wb.tag)}sheet")]
+    except (ParseError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError,
+            OSError) as err:
+        raise WorkbookError(f"{path}: not a readable workbook: {err}") from None
+
+
+_NAMED_CELL = re.compile(r"^(?P<sheet>'(?:[^']|'')+'|[^'!:]+)!\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
+
+
+def read_named_values(path, prefix: str) -> dict[str, tuple[object, str]]:
+    """The values of the workbook's single-cell defined names starting with *prefix*
+    (``LifeIn_`` -> the LifecycleInputs cells), as ``{name without prefix: (value, where)}``
+    with *where* the cell (``LifecycleInputs!B7``) for error messages. A blank cell is None;
+    a formula cell gives its cached value. An empty dict when the book has no such names."""
+    from .gate import check_readable
+    path = Path(path)
+    check_readable(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            workbook_part = _workbook_part(zf)
+            wb = _parse(zf, workbook_part)
+            ns = _ns(wb.tag)
+            wb_rels = {rid: (rtype, target) for rtype, target, rid in _rels(zf, workbook_part)}
+            parts = {}
+            for sheet in wb.iter(f"{ns}sheet"):
+                rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+                rtype, part = wb_rels.get(rid, ("", ""))
+                if rtype.endswith(_REL_WORKSHEET) and part in zf.NameToInfo:
+                    parts[sheet.get("name") or ""] = part
+            wanted: dict[str, list] = {}
+            for dn in wb.iter(f"{ns}definedName"):
+                name = dn.get("name") or ""
+                if not name.casefold().startswith(prefix.casefold()) or dn.get("localSheetId"):
+                    continue
+                m = _NAMED_CELL.match((dn.text or "").strip())
+                if m is None:
+                    continue
+                sheet = m.group("sheet")
+                sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+                if sheet in parts:
+                    wanted.setdefault(sheet, []).append(
+                        (name[len(prefix):], int(m.group("row")), column_index(m.group("col"))))
+            shared_part = next((t for rtype, t in wb_rels.values()
+                                if rtype.endswith(_REL_SHARED_STRINGS)), None)
+            shared = _SharedStrings(zf, shared_part)
+            out = {}
+            for sheet, cells in wanted.items():
+                boxes = [TableRef(name, sheet, parts[sheet], c, r, c, r, 0, 0, ())
+                         for name, r, c in cells]
+                values = _scan_sheet(zf, parts[sheet], boxes, shared, ns)
+                for name, r, c in cells:
+                    value = values.get((r, c))
+                    out[name] = (None if _is_blank(value) else value,
+                                 sheet_ref(sheet, f"{column_letter(c)}{r}"))
+            return out
     except (ParseError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError,
             OSError) as err:
         raise WorkbookError(f"{path}: not a readable workbook: {err}") from None

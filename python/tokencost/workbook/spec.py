@@ -14,6 +14,11 @@ lists sheets; a sheet holds blocks placed one under another:
                  errors and counted apart, not in the master check
 ``reference_table``  a package data file (``data_file``) as an Excel Table of
                  input cells (:mod:`tokencost.workbook.build.reference_blocks`)
+``parameters``   a name/value data file (``data_file``: name, value, unit, description,
+                 source) as one named input cell per row, ``prefix`` + name
+                 (:mod:`tokencost.workbook.build.timeline`)
+``timeline``     time across columns: ``capacity`` periods, one row per ``columns`` entry,
+                 one formula per row copied across (:mod:`tokencost.workbook.build.timeline`)
 
 Placeholders in formulas
 ------------------------
@@ -22,6 +27,8 @@ Placeholders in formulas
 ``{Block.key}``      same-slot cell of another slots block (``Calc!O7``)
 ``{Block.key[]}``    the whole column of another block (``Calc!$O$7:$O$26``)
 ``{row}``            in a grid block: the current row number (``=B{row}/C{row}``)
+``{key@prev}``       in a timeline block: the previous period's cell of row *key* (for the
+                     first period the empty column before it; wrap it in ``N()``)
 Defined names (a grid cell's ``name``) are used in formulas as they are.
 
 Parts
@@ -49,6 +56,8 @@ class SlotColumn:
     unit: str = ""
     number_format: str = "General"
     width: Optional[float] = None
+    total: str = ""          # timeline: "sum" writes the row's total beside its label
+    style: str = ""          # timeline: a row's style ("output" for a result row)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,9 @@ class Block:
     units: dict = field(default_factory=dict)   # reference_table: {column: unit} above headers
     at: str = ""                          # text, grid, slots: top-left cell ("H5"); default: the
                                           # next free row of column A
+    prefix: str = ""                      # parameters: defined name of each value = prefix + name
+    validations: dict = field(default_factory=dict)     # parameters: {name: list name} dropdowns
+    number_formats: dict = field(default_factory=dict)  # parameters: {name: number format}
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,8 @@ class Sheet:
     print_title_rows: str = "1:3"          # rows repeated at the top of every printed page
     orientation: str = "landscape"
     fit_height: int = 0                    # printed pages tall (0: as many as it takes)
+    fit_width: int = 1                     # printed pages wide (a timeline: several)
+    print_title_cols: str = ""             # columns repeated at the left of every page ("A:C")
 
 
 @dataclass(frozen=True)

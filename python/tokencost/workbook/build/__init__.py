@@ -23,7 +23,7 @@ from ..charts import add_chart
 from ..files import write_atomic
 from ..layout import chart_extent, fit_sheet, page_setup
 from ..spec import REPO_ROOT, Chart, Sheet, Template, TemplateError, load_template, template_path
-from . import functions_sheet, reference_blocks, scenario_tabs
+from . import functions_sheet, reference_blocks, scenario_tabs, timeline
 from .scenario_tabs import expand_template
 from .base import base_workbook
 from .blocks import write_checks, write_grid, write_input_table, write_slots, write_text
@@ -37,7 +37,8 @@ WRITERS = {"text": write_text, "input_table": write_input_table, "slots": write_
            "grid": write_grid, "checks": write_checks, "functions": functions_sheet.write_functions,
            "reference_table": reference_blocks.write_reference_table,
            "scenario_tab": scenario_tabs.write_tab_block,
-           "scenario_summary": scenario_tabs.write_summary_block}
+           "scenario_summary": scenario_tabs.write_summary_block,
+           "parameters": timeline.write_parameters, "timeline": timeline.write_timeline}
 
 
 
@@ -98,7 +99,8 @@ def build_workbook(template: Template, inputs: Inputs) -> BuildState:
         page_setup(ws, last_row=last_row, last_col=last_col, title=template.title,
                    scenario=_scenario_label(state, sheet), orientation=sheet.orientation,
                    title_rows=sheet.print_title_rows or None, paper=template.paper,
-                   fit_height=sheet.fit_height)
+                   fit_height=sheet.fit_height, fit_width=sheet.fit_width,
+                   title_cols=sheet.print_title_cols or None)
     if conf is not None:
         conf.sheet_properties.tabColor = template.role_colors.get("control", "FFFFFF")
         for r, row in enumerate(conf.iter_rows(), start=1):

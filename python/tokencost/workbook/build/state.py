@@ -18,7 +18,7 @@ from ..cells import sheet_ref
 from ..formula import Evaluator
 from ..spec import Template, TemplateError
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first)?\}")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first|@prev)?\}")
 
 
 @dataclass
@@ -27,6 +27,20 @@ class BlockLayout:
     first_row: int                 # first data row
     capacity: int
     columns: Dict[str, int]        # key -> column index
+
+
+@dataclass
+class TimelineLayout:
+    """A ``timeline`` block: one row per quantity, one column per period (time runs across)."""
+    sheet: str
+    first_col: int                 # column of the first period
+    capacity: int                  # periods
+    rows: Dict[str, int]           # key -> row number
+    total_col: int = 0             # column of each row's total (0: none)
+
+    @property
+    def columns(self) -> Dict[str, int]:   # the keys a placeholder may name
+        return self.rows
 
 
 
@@ -77,6 +91,10 @@ def resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot:
             same_sheet = block is not None and target.sheet == block.sheet
         if key not in target.columns:
             raise TemplateError(f"block has no column {key!r} in {formula!r}")
+        if isinstance(target, TimelineLayout):
+            return _timeline_ref(target, key, suffix, slot, same_sheet, formula)
+        if suffix == "@prev":
+            raise TemplateError(f"{{...@prev}} is for timeline blocks only, in {formula!r}")
         col = get_column_letter(target.columns[key])
         prefix = "" if same_sheet else sheet_ref(target.sheet) + "!"
         if suffix == "[]":
@@ -87,6 +105,25 @@ def resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot:
         return f"{prefix}{col}{target.first_row + slot}"
     return PLACEHOLDER.sub(repl, formula)
 
+
+
+def _timeline_ref(target: TimelineLayout, key: str, suffix, period: int, same_sheet: bool,
+                  formula: str) -> str:
+    """``{key}`` this period's cell of row *key*; ``{key@prev}`` the previous period's (for the
+    first period: the empty spacer column before it, which N() reads as 0); ``{key@first}`` the
+    first period, column-absolute; ``{key[]}`` the whole row."""
+    prefix = "" if same_sheet else sheet_ref(target.sheet) + "!"
+    row = target.rows[key]
+    first = get_column_letter(target.first_col)
+    if suffix == "[]":
+        last = get_column_letter(target.first_col + target.capacity - 1)
+        return f"{prefix}${first}${row}:${last}${row}"
+    if suffix == "@first":
+        return f"{prefix}${first}{row}"
+    col = target.first_col + period - (1 if suffix == "@prev" else 0)
+    if col < 1:
+        raise TemplateError(f"no column before the first period in {formula!r}")
+    return f"{prefix}{get_column_letter(col)}{row}"
 
 
 def role_of(state: BuildState, sheet_name: str) -> str:
