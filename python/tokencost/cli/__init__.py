@@ -38,6 +38,7 @@ COMMANDS = [
     "sensitivity",
     "prices",
     "bound",
+    "lifecycle",
 ]
 
 

@@ -209,6 +209,13 @@ def write_plot(result: dict, path: Path) -> None:
             ax.set_title(f"Monte Carlo, {mc['n']:,} draws")
     fig.suptitle(f"{result['model']} on {result['gpu']}: base ${base:.4f}/MTok")
     fig.tight_layout()
+    save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> None:
+    """Write a matplotlib figure atomically (as every file tokencost writes) and close it;
+    a file kind matplotlib cannot write is one line naming the option."""
+    import matplotlib.pyplot as plt
     from ..workbook.files import write_atomic
     try:   # atomically, as every file tokencost writes (OutputError: one line)
         kinds = fig.canvas.get_supported_filetypes()
