@@ -209,3 +209,24 @@ def test_the_reader_finds_the_inputs_by_name_wherever_they_are(built_book):
             except ValueError:
                 assert value == r["value"]
     read_inputs(built_book)   # the book still reads as a whole
+
+
+def test_chart_cache_never_holds_more_points_than_the_range():
+    """A flags row whose cells say more months than the timeline holds (a file whose
+    caches are wrong, or a flag an analyst typed over) must not make the chart cache
+    read past the name's range (the rebuilt cache keeps the range's cells)."""
+    from tokencost.workbook.charts import name_values
+    names = {"chart_x": "Lifecycle!$D$9:INDEX(Lifecycle!$D$9:$DS$9,Life_months)",
+             "life_months": "MAX(1,SUM(Lifecycle!$D$5:$DS$5))",
+             "chart_y": "Sheet!$B$7:INDEX(Sheet!$B$7:$B$16,Rows_used)",
+             "rows_used": "MAX(1,SUM(Sheet!$A$7:$A$16))"}
+    seen = []
+
+    def value_of(sheet, ref):
+        seen.append(ref)
+        return 12345.0
+    assert len(name_values("Chart_X", names, value_of)) == 120
+    assert "DS9" in seen and "DT9" not in seen
+    seen.clear()
+    assert len(name_values("Chart_Y", names, value_of)) == 10
+    assert "B16" in seen and "B17" not in seen

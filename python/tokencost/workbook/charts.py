@@ -78,9 +78,13 @@ def name_values(name: str, names: dict, value_of) -> Optional[list]:
     if count is None:
         return None
     sheet, col, first = _unquote(m.group("sheet")), m.group("col"), int(m.group("row"))
+    # never more points than the name's range holds, whatever the flags' cells say (a
+    # count past the range is #REF! in INDEX; the cache keeps the range's own cells)
     if m.group("row2") == m.group("row") and m.group("col2") != col:   # a row (time across)
         c0 = column_index_from_string(col)
+        count = min(count, column_index_from_string(m.group("col2")) - c0 + 1)
         return [value_of(sheet, f"{get_column_letter(c0 + i)}{first}") for i in range(count)]
+    count = min(count, int(m.group("row2")) - first + 1)
     return [value_of(sheet, f"{col}{first + i}") for i in range(count)]
 
 
