@@ -353,6 +353,23 @@ def test_with_overrides_rejects_bad_values(seed_inputs, name, value, words):
     assert words in str(info.value)
 
 
+def test_with_overrides_keeps_the_cached_price_at_most_the_input_price(seed_inputs):
+    """An override of either side of the same-row rule breaks it in a named row: refused at
+    the override's source, naming the row; a blank input price breaks nothing."""
+    cached = seed_inputs.prices["price_cached_input_usd_per_mtok"]
+    low = float(cached.max()) / 2
+    with pytest.raises(InputError) as info:
+        seed_inputs.with_overrides({"price_input_usd_per_mtok": low}, {"price_input_usd_per_mtok": "--set x"})
+    assert info.value.where == "--set x"
+    assert "above price_input_usd_per_mtok" in str(info.value) and "in Prices row" in str(info.value)
+    with pytest.raises(InputError, match="price_cached_input_usd_per_mtok=1e\\+06 leaves"):
+        seed_inputs.with_overrides({"price_cached_input_usd_per_mtok": 1e6})
+    both = seed_inputs.with_overrides({"price_input_usd_per_mtok": 3.0,
+                                       "price_cached_input_usd_per_mtok": 0.3})
+    assert (both.prices["price_input_usd_per_mtok"] == 3.0).all()
+    assert (both.prices["price_cached_input_usd_per_mtok"] == 0.3).all()
+
+
 # --------------------------------------------------------------------------- new rows flow through
 
 def test_added_gpu_model_and_price_flow_through_evaluate(seed_raw):

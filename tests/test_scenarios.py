@@ -28,7 +28,7 @@ from tokencost.workbook.build.scenario_tabs import BOUNDS, TAB_FILE
 from tokencost.workbook.edit.scenarios import (_main_template, add_scenario, list_scenarios, name_problem,
                                               prototype_layout, remove_scenario)
 
-from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value
+from workbook_helpers import cached_values, close, formula_cells, formula_cells_without_value, uno
 
 EXAMPLES = {"subsidized_power": {"power_price_usd_per_kwh": 0.06},
             "depreciation_5y": {"depreciation_years": 5.0}}
@@ -440,3 +440,67 @@ def test_add_refuses_a_workbook_whose_shapes_a_rewrite_would_lose(book, tmp_path
     assert main(["scenario", "add", str(path), "--name", "x", "--output", str(out)]) == 0
     assert "does not contain" in capsys.readouterr().err
     assert path.read_bytes() == original and formula_cells_without_value(out) == []
+
+
+# ------------------------------------------------------------------ token-type overrides (#14)
+
+TOKEN_OVERRIDES = {"price_input_usd_per_mtok": 2.0, "price_cached_input_usd_per_mtok": 0.2,
+                   "input_tokens_per_output_token": 5.0, "cache_hit_share": 0.6}
+
+
+@pytest.fixture(scope="module")
+def token_tab(book, tmp_path_factory):
+    path = tmp_path_factory.mktemp("tokens") / "book.xlsm"
+    shutil.copy(book, path)
+    add_scenario(path, "tokens", TOKEN_OVERRIDES)
+    return path, recalculated_values(path)
+
+
+def test_a_tab_overrides_the_token_type_prices_and_the_workload_mix(token_tab, proto):
+    """Input and cached prices, input tokens per output token and the cache-hit share are
+    overrides like any other (one number for every row of its column, as --set): the
+    tab's blended markup for the workload chosen on Outputs equals the core's with the same
+    overrides, in LibreOffice's recalculation (and every other cell its cached value)."""
+    from tokencost.analysis.report import token_sections
+    path, lo = token_tab
+    assert all(n in proto.override_rows for n in TOKEN_OVERRIDES)
+    workload = load_workbook(path, read_only=True)["Outputs"]
+    chosen = next(r[1] for r in workload.iter_rows(values_only=True) if r and r[0] == "Workload")
+    get = lambda sheet, ref: lo[sheet].get(ref)
+
+    def blended(overrides):
+        inputs = load_defaults().with_overrides(overrides)
+        econ = token_sections(inputs, evaluate(inputs))["workload_economics"]
+        # no blended figure (a price row without a cost by token type): a blank cell
+        return [None if v != v else v for v in econ.loc[econ["workload"] == chosen, "blended_markup"]]
+
+    expected = blended(TOKEN_OVERRIDES)
+    got = tab_column(get, "tokens", proto, "Calc_Prices", "blended_markup", len(expected))
+    assert all(close(a, b) for a, b in zip(got, expected)), (got, expected)
+    assert expected != blended({})          # the overrides move the figure
+    cached = cached_values(path)
+    for (sheet, ref), formula in formula_cells(path).items():
+        if not functions_used(formula) & udf_names():
+            assert close(cached[(sheet, ref)], lo[sheet].get(ref)), (sheet, ref, formula)
+    assert lo["Checks"]["A2"] == "Master check: OK"
+
+
+def test_an_input_price_typed_below_a_cached_price_is_an_invalid_override(token_tab, proto, tmp_path):
+    """The same-row rule (cached <= input) holds on a tab too: an analyst types, in
+    LibreOffice, an input price below a row's cached price into the override cell; the
+    tab counts it with its invalid overrides and the master check turns red (the CLI
+    refuses the same override: tests/test_inputs.py)."""
+    path, _ = token_tab
+    row = proto.override_rows["price_input_usd_per_mtok"]
+    invalid = f"{get_column_letter(proto.invalid[1])}{proto.invalid[0]}"
+    steps = [{"op": "open", "path": str(path)},
+             {"op": "get", "sheet": "tokens", "cell": invalid},
+             {"op": "set", "sheet": "tokens", "cell": f"B{row}", "value": 0.01},
+             {"op": "get", "sheet": "tokens", "cell": invalid},
+             {"op": "get", "sheet": "Checks", "cell": "A2"},
+             {"op": "close"}]
+    results = uno(steps)
+    before, after, master = float(results[1]), float(results[3]), results[4]
+    # the tab's cached override (0.2) now sits above the input price in every price row
+    assert (before, after) == (0, len(load_defaults().prices))
+    assert master != "Master check: OK"

@@ -120,8 +120,33 @@ class Inputs:
             frame[name] = number
             tables[spec.name] = frame
             sources.setdefault(name, where)
+        _check_overridden_pairs(tables, overrides, sources)
         return replace(self, tables=tables, overrides={**self.overrides, **overrides},
                        override_sources={**self.override_sources, **sources})
+
+
+def _check_overridden_pairs(tables: Mapping[str, pd.DataFrame], overrides: Mapping[str, float],
+                            sources: Mapping[str, str]) -> None:
+    """An override of either side of a same-row rule (``le_column``: a cached price at
+    most the input price) must keep the rule in every row; raise at the override's source,
+    naming the first row it breaks (a blank side, NaN, breaks nothing)."""
+    known = overridable_inputs()
+    for spec in {known[n].name: known[n] for n in overrides}.values():
+        frame = tables[spec.name]
+        for col in spec.columns:
+            if col.le_column is None or not {col.name, col.le_column} & set(overrides):
+                continue
+            value = pd.to_numeric(frame[col.name], errors="coerce").to_numpy(dtype=float)
+            bound = pd.to_numeric(frame[col.le_column], errors="coerce").to_numpy(dtype=float)
+            broken = np.flatnonzero(value > bound)
+            if broken.size:
+                i = int(broken[0])
+                name = col.le_column if col.le_column in overrides else col.name
+                key = frame[spec.key].iloc[i] if spec.key in frame.columns else i + 1
+                raise InputError(sources.get(name, name),
+                                 f"{name}={overrides[name]:g} leaves {col.name} ({value[i]:g}) above "
+                                 f"{col.le_column} ({bound[i]:g}) in {spec.name} row {i + 1} ({key}); "
+                                 f"{col.name} must be <= {col.le_column} in the same row")
 
 
 def _parse_text_number(text: str) -> Optional[float]:

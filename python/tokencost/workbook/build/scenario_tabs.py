@@ -78,6 +78,9 @@ class TabSpec:
     base_blocks: tuple
     title_suffix: str
     outputs: dict = field(default_factory=dict)
+    #: same-row rules over the re-derived blocks that an override can break (a cached price
+    #: above the input price): ``{label, block, formula}``; each counts as invalid overrides
+    row_checks: tuple = ()
 
 
 def load_tab_spec(path: Path = TAB_FILE) -> TabSpec:
@@ -86,6 +89,7 @@ def load_tab_spec(path: Path = TAB_FILE) -> TabSpec:
     for key in ("lines", "overrides_headers", "base_blocks"):
         raw[key] = tuple(raw.get(key, ()))
     raw["outputs"] = {k: tuple(v) for k, v in raw.get("outputs", {}).items()}
+    raw["row_checks"] = tuple(dict(c) for c in raw.get("row_checks", ()))
     try:
         return TabSpec(**raw)
     except TypeError as err:
@@ -220,6 +224,11 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
         rows[name] = row
         cells[name] = (f"$D${row}", f"$B${row}")
         row += 1
+    checks = []                    # (row, check): written once the derived blocks are placed
+    for check in tab.row_checks:
+        put(state, ws, row, 1, check["label"], "label")
+        checks.append((row, check))
+        row += 1
     put(state, ws, row, 1, tab.count_label, "label")
     put(state, ws, row, flag_col, f"=SUM(D{first}:D{row - 1})", "output", "0")
     count = (row, flag_col)
@@ -243,6 +252,12 @@ def write_tab(state: BuildState, ws, overrides: Mapping[str, float], row: int) -
                 fmt = cell.number_format
                 cell.style = "output"
                 cell.number_format = fmt
+    rename = re.compile(r"\{(" + "|".join(re.escape(b) for b in tab.base_blocks) + r")\.")
+    for r, check in checks:
+        if check.get("block") not in blocks:
+            raise TemplateError(f"scenario tab: row check {check['label']!r} names no base block")
+        formula = rename.sub(lambda m: "{" + f"{prefix}_{m.group(1)}.", check["formula"])
+        put(state, ws, r, bad_col, resolve(state, formula, blocks[check["block"]], 0), "check", "0")
     ws.column_dimensions["B"].width = 14
     return row, TabLayout(rows, value_col, flag_col, marker, tab.overrides_headers[0], count,
                           invalid, blocks)
