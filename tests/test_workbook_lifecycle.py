@@ -230,3 +230,42 @@ def test_chart_cache_never_holds_more_points_than_the_range():
     seen.clear()
     assert len(name_values("Chart_Y", names, value_of)) == 10
     assert "B16" in seen and "B17" not in seen
+
+
+def test_the_case_takes_a_scenario_tabs_overrides(built_book, tmp_path):
+    """Through LibreOffice's own API an analyst names the scenario tab subsidized_power on
+    LifecycleInputs and types, on that tab, 3 input tokens per output token: the Lifecycle
+    sheet then reads the tab's re-derived GPU costs, prices and workload mix, equal to the
+    core run on the book's inputs with the same scenario (rel 1e-9); the NPV moves. A name
+    that is no scenario tab turns the master check red and is refused by the core."""
+    from tokencost.workbook.edit.scenarios import _main_template, prototype_layout
+    cells = named_cells(built_book)
+    ratio_row = prototype_layout(_main_template()).override_rows["input_tokens_per_output_token"]
+    saved = tmp_path / "scenario.xlsx"
+    steps = [{"op": "open", "path": str(built_book)},
+             {"op": "set", "sheet": cells["LifeIn_scenario"][0], "cell": cells["LifeIn_scenario"][1],
+              "value": "subsidized_power"},
+             {"op": "set", "sheet": "subsidized_power", "cell": f"B{ratio_row}", "value": 3},
+             {"op": "save", "path": str(saved), "filter": "Calc MS Excel 2007 XML"}, {"op": "close"}]
+    uno(steps)
+    values = recalculated_values(saved)
+    assert values["Checks"]["A2"] == "Master check: OK"
+    inputs = read_inputs(saved)
+    overrides = {k: v for k, (v, _where) in read_named_values(saved, "LifeIn_").items()}
+    assert overrides["scenario"] == "subsidized_power"
+    result = life.run(inputs, overrides=overrides)
+    assert result["parameters"]["power_price_usd_per_kwh"] == 0.06
+    assert result["parameters"]["input_tokens_per_output_token"] == 3
+    assert_book_equals_core(values, saved, result)
+    base = life.run(inputs, overrides={**overrides, "scenario": ""})
+    assert base["summary"]["npv_usd"].iloc[0] != result["summary"]["npv_usd"].iloc[0]
+    # a name that is no scenario tab
+    bad = tmp_path / "no_tab.xlsx"
+    uno([{"op": "open", "path": str(saved)},
+         {"op": "set", "sheet": cells["LifeIn_scenario"][0], "cell": cells["LifeIn_scenario"][1],
+          "value": "no such tab"},
+         {"op": "save", "path": str(bad), "filter": "Calc MS Excel 2007 XML"}, {"op": "close"}])
+    assert recalculated_values(bad)["Checks"]["A2"].startswith("Master check: 1 error")
+    from tokencost.errors import InputError
+    with pytest.raises(InputError, match="unknown scenario 'no such tab'; known: subsidized_power"):
+        life.run(read_inputs(bad), overrides={"scenario": "no such tab"})

@@ -25,10 +25,14 @@ from ..inputs.datasets import DATA_DIR
 from ..inputs.csvfile import read_csv
 from ..inputs.reference_tables import read_catalog
 from ..inputs.schema import name_key
-from ..inputs.validate import Inputs
+from ..inputs.validate import Inputs, variant_overrides, variant_sources
 
 #: lifecycle.csv rows whose value is text (a name), not a number
 TEXT_PARAMETERS = ("price_row", "workload")
+
+#: lifecycle.csv rows whose value is text that may be blank: the scenario (a Variants row or a
+#: workbook's scenario tab) whose overrides the case takes
+OPTIONAL_TEXT = ("scenario",)
 
 #: the parameters a grid or a tornado may vary besides lifecycle.csv's numbers
 DERIVED = ("utilization_target", "price_change_per_year")
@@ -72,6 +76,21 @@ def _row(frame: pd.DataFrame, column: str, key: str, what: str, option: str) -> 
     return hits.iloc[0]
 
 
+def _scenario_inputs(inputs: Inputs, scenario, where: str) -> Inputs:
+    """*inputs* with the overrides of the variant (a workbook's scenario tab) named *scenario*;
+    blank = *inputs* themselves."""
+    if scenario is None or (isinstance(scenario, float) and math.isnan(scenario)) or not str(scenario).strip():
+        return inputs
+    variants = variant_overrides(inputs)
+    found = {name_key(str(n)): n for n in variants}
+    key = name_key(str(scenario).strip())
+    if key not in found:
+        known = ", ".join(variants) or "none (the book has no scenario tab, the data no Variants row)"
+        raise InputError(where, f"{where}: unknown scenario {str(scenario).strip()!r}; known: {known}")
+    name = found[key]
+    return inputs.with_overrides(variants[name], variant_sources(inputs)[name])
+
+
 def parameters(inputs: Inputs, overrides: Optional[Mapping] = None,
                table: Optional[pd.DataFrame] = None, mix: Optional[pd.DataFrame] = None,
                where: Optional[Mapping[str, str]] = None) -> dict:
@@ -99,6 +118,7 @@ def parameters(inputs: Inputs, overrides: Optional[Mapping] = None,
             known = ", ".join(list(values) + list(DERIVED))
             raise InputError(where.get(name, "--set"), f"unknown lifecycle parameter {name!r}; known: {known}")
         values[name] = value
+    inputs = _scenario_inputs(inputs, values.get("scenario"), where.get("scenario", "scenario"))
     text = {}
     for name in TEXT_PARAMETERS:
         value = values.get(name)
@@ -121,7 +141,7 @@ def parameters(inputs: Inputs, overrides: Optional[Mapping] = None,
     p_in = math.nan if p_in is None or pd.isna(p_in) else float(p_in)
     p_cached = p_in if p_cached is None or pd.isna(p_cached) else float(p_cached)
     nums = {name: _number(name, values[name], where.get(name, name)) for name in values
-            if name not in TEXT_PARAMETERS and name not in DERIVED}
+            if name not in TEXT_PARAMETERS + OPTIONAL_TEXT and name not in DERIVED}
     out = {
         "horizon_years": nums["horizon_years"], "gpus": nums["gpus"], "facility_mw": nums["facility_mw"],
         "power_w": float(hw["power_w"]), "pue": float(cc["pue"]), "gpu_price_usd": float(hw["gpu_price_usd"]),

@@ -29,6 +29,7 @@ def register(sub):
                "  tokencost lifecycle --price-row 'Claude Opus 4.8' --workload 'coding agent' "
                "--set horizon_years=7\n"
                "  tokencost lifecycle tokencost.xlsm --format json --months all\n"
+               "  tokencost lifecycle tokencost.xlsm --scenario subsidized_power\n"
                "  tokencost lifecycle --grid --tornado --plot case.png\n"
                "docs/lifecycle.md explains every convention.",
         formatter_class=RAW)
@@ -38,6 +39,10 @@ def register(sub):
                         f"token_mix.csv and lifecycle_ranges.csv replace the shipped ones); {CSV_RULE}")
     p.add_argument("--price-row", metavar="MODEL", help="the Prices row (model) whose prices are earned")
     p.add_argument("--workload", metavar="NAME", help="the Workloads row (traffic mix)")
+    p.add_argument("--scenario", metavar="NAME",
+                   help="take the overrides of BOOK's scenario tab (or a Variants row of the data) "
+                        "NAME: its GPU costs, throughput, prices and workload mix (default: "
+                        "LifecycleInputs' scenario cell, else the base case)")
     p.add_argument("--set", dest="lifecycle_set", action="append", default=[], metavar="NAME=VALUE",
                    help="a lifecycle parameter or an input-table column, e.g. --set gpus=2048 "
                         "(repeatable)")
@@ -72,9 +77,9 @@ def _split(items):
 
 
 def _life_value(name: str, text: str):
-    from ..analysis.lifecycle import TEXT_PARAMETERS
+    from ..analysis.lifecycle import OPTIONAL_TEXT, TEXT_PARAMETERS
     from ..errors import InputError
-    if name in TEXT_PARAMETERS:
+    if name in TEXT_PARAMETERS + OPTIONAL_TEXT:
         return text
     if text == "":
         return math.nan
@@ -107,7 +112,8 @@ def run(args) -> int:
         from ..workbook.read import read_named_values
         for name, (value, cell) in read_named_values(args.book, "LifeIn_").items():
             overrides[name], where[name] = value, cell
-    for option, name in ((args.price_row, "price_row"), (args.workload, "workload")):
+    for option, name in ((args.price_row, "price_row"), (args.workload, "workload"),
+                         (args.scenario, "scenario")):
         if option is not None:
             overrides[name], where[name] = option, f"--{name.replace('_', '-')}"
     for name, text in life_set.items():
@@ -130,11 +136,14 @@ def run(args) -> int:
             params, life.read_ranges(ranges_path if ranges_path and ranges_path.exists() else None))
     months_mode = args.months or ("all" if args.format in ("csv", "json") else "years")
     months = result["months"]
+    scenario = str(overrides.get("scenario") or "").strip() if isinstance(
+        overrides.get("scenario"), str) else ""
     if args.plot is not None:
         _plot(months, summary, args.plot)
     if args.format == "json":
         payload = {"price_row": overrides.get("price_row") or _default("price_row"),
                    "workload": overrides.get("workload") or _default("workload"),
+                   "scenario": scenario or None,
                    "parameters": params,
                    "summary": {k: (None if isinstance(v, float) and math.isnan(v) else v)
                                for k, v in summary.items()},
@@ -153,7 +162,8 @@ def run(args) -> int:
         titles = {"summary": f"Investment case: {params['price_output_usd_per_mtok']:g} USD/MTok output "
                              f"({overrides.get('price_row') or _default('price_row')}), workload "
                              f"{overrides.get('workload') or _default('workload')}, "
-                             f"{summary['fleet_gpus']:,.0f} GPUs, {summary['horizon_months']:.0f} months"}
+                             f"{summary['fleet_gpus']:,.0f} GPUs, {summary['horizon_months']:.0f} months"
+                             + (f", scenario {scenario}" if scenario else "")}
         if months_mode == "years":
             sections["years"] = life.yearly(months)
             titles["years"] = "By year (sums; GPUs online, utilization and prices averaged)"

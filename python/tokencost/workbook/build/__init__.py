@@ -53,11 +53,22 @@ def _add_chart(state: BuildState, ws, chart: Chart) -> None:
 
 
 
+def _tab_layout_once():
+    """``BuildState -> TabLayout`` computed on first use (a scratch tab), then remembered."""
+    found = []
+
+    def layout(state: BuildState):
+        if not found:
+            found.append(scenario_tabs.prototype_layout(state.template))
+        return found[0]
+    return layout
+
+
 def build_workbook(template: Template, inputs: Inputs) -> BuildState:
     """Lay out the template in a new openpyxl workbook (no file written)."""
     template = expand_template(template, inputs)   # one sheet per [workbook] scenarios entry
     wb = base_workbook(template)
-    state = BuildState(wb, template, inputs)
+    state = BuildState(wb, template, inputs, tab_layout=_tab_layout_once())
     register_styles(wb, template)
     conf = wb["xlwings.conf"] if "xlwings.conf" in wb.sheetnames else None
     for index, sheet in enumerate(template.sheets):

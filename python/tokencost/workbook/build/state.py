@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -18,7 +18,13 @@ from ..cells import sheet_ref
 from ..formula import Evaluator
 from ..spec import Template, TemplateError
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(\[\]|@first|@prev)?\}")
+#: ``{key}``, ``{Block.key}`` with an optional suffix: ``[]`` the column's range, ``@first`` its
+#: first cell, ``@prev`` a timeline's previous period, ``[]@tab(On,Name)`` the column's range on
+#: the scenario tab whose name the defined name *Name* holds when the flag name *On* is 1, else
+#: the base range (``CHOOSE(On+1,base,INDIRECT("'"&Name&"'!range"))``; a base block a scenario
+#: tab re-derives, at the place every tab has it)
+PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?"
+                         r"(\[\]|@first|@prev|\[\]@tab\(([A-Za-z_]\w*),([A-Za-z_]\w*)\))?\}")
 
 
 @dataclass
@@ -65,6 +71,8 @@ class BuildState:
     keep_width: set = field(default_factory=set)
     #: slots block -> its ``active`` column ("key" or "Block.key"), for charts
     block_active: Dict[str, str] = field(default_factory=dict)
+    #: the layout every scenario tab has (BuildState -> TabLayout), for ``[]@tab`` placeholders
+    tab_layout: Optional[Callable] = None
     _evaluator: Optional[Evaluator] = None
 
     @property
@@ -97,6 +105,9 @@ def resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot:
             raise TemplateError(f"{{...@prev}} is for timeline blocks only, in {formula!r}")
         col = get_column_letter(target.columns[key])
         prefix = "" if same_sheet else sheet_ref(target.sheet) + "!"
+        if suffix and suffix.startswith("[]@tab"):
+            return _tab_switch(state, first, key, m.group(4), m.group(5), formula,
+                               f"{prefix}${col}${target.first_row}:${col}${target.first_row + target.capacity - 1}")
         if suffix == "[]":
             last = target.first_row + target.capacity - 1
             return f"{prefix}${col}${target.first_row}:${col}${last}"
@@ -105,6 +116,19 @@ def resolve(state: BuildState, formula: str, block: Optional[BlockLayout], slot:
         return f"{prefix}{col}{target.first_row + slot}"
     return PLACEHOLDER.sub(repl, formula)
 
+
+
+def _tab_switch(state: BuildState, block: str, key: str, flag: str, name: str, formula: str,
+                base: str) -> str:
+    """``{Block.key[]@tab(flag,name)}``: the base range, or the same range on a scenario tab."""
+    tabs = state.tab_layout(state) if state.tab_layout else None
+    if tabs is None or block not in tabs.blocks:
+        raise TemplateError(f"{{{block}.{key}[]@tab(...)}}: {block} is not a block a scenario tab "
+                            f"re-derives, in {formula!r}")
+    layout = tabs.blocks[block]
+    col = get_column_letter(layout.columns[key])
+    there = f"${col}${layout.first_row}:${col}${layout.first_row + layout.capacity - 1}"
+    return f"CHOOSE({flag}+1,{base},INDIRECT(\"'\"&{name}&\"'!{there}\"))"
 
 
 def _timeline_ref(target: TimelineLayout, key: str, suffix, period: int, same_sheet: bool,
