@@ -6,7 +6,7 @@ rows in use, print-ready pages. Checked as LibreOffice renders it, not as we wro
 * ``###``: the whole workbook printed to PDF shows no ``###`` (a number wider than
   its column);
 * charts: each chart draws only rows in use, in the file (its caches) and in
-  LibreOffice (the data its charts hold);
+  LibreOffice (the data its charts hold), the Dashboard's markup-by-token-type chart too;
 * print: every output sheet has a print area, one page wide, title rows, a header
   and a footer; the PDF pack numbers every page "Page N of M", has no empty page
   and at most 15 pages;
@@ -93,6 +93,10 @@ def test_every_chart_draws_only_rows_in_use_in_libreoffice(shown, built_cached):
     assert markups["categories"] == ["DeepSeek V4 Flash", "DeepSeek V4 Pro", "Claude Opus 4.8",
                                      "Claude Sonnet 4.6", "GPT-5.5"]
     assert len(charts["Outputs"][0]["categories"]) == 1     # one GPU type: one bar
+    # the Dashboard's token-type chart: the same five price rows of its ten slots, three series
+    by_type = [c for c in charts["Dashboard"] if c["title"] == "Markup by token type"][0]
+    assert by_type["categories"] == markups["categories"]
+    assert len(by_type["series"]) == 3 and all(len(row) == 3 for row in by_type["values"])
 
 
 def test_chart_series_are_names_that_end_at_the_last_row_in_use(built_book):
@@ -126,6 +130,9 @@ def test_a_price_added_in_libreoffice_flows_into_the_chart_data_after_recalc(tmp
     markups = [c for c in charts["Outputs"] if c["title"].startswith("Markup")][0]
     assert markups["categories"][-1] == "Mistral Large" and len(markups["categories"]) == 6
     assert markups["values"][-1][0] == pytest.approx(6.0 / 1.331586123795, rel=1e-9)
+    by_type = [c for c in charts["Dashboard"] if c["title"] == "Markup by token type"][0]
+    assert by_type["categories"] == markups["categories"]
+    assert by_type["values"][-1][1] == pytest.approx(6.0 / 1.331586123795, rel=1e-9)
 
 
 # ------------------------------------------------------------------ print

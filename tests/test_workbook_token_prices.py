@@ -1,6 +1,7 @@
 """The workbook's prices and costs by token type and its blended markup for a chosen
-workload (#14), recalculated by LibreOffice and compared with the core (rel 1e-9), also
-after an analyst adds a price row and a workload row and picks that workload."""
+workload (#14), on Outputs and on the Dashboard, recalculated by LibreOffice and compared
+with the core (rel 1e-9), also after an analyst adds a price row and a workload row and
+picks that workload on Outputs (the Dashboard follows the same choice)."""
 from __future__ import annotations
 
 import numpy as np
@@ -30,6 +31,10 @@ PRICE_HEADERS = {"Input price": "price_input_usd_per_mtok",
 BLENDED_HEADERS = {"Blended price": "blended_price_usd_per_mtok",
                    "Blended cost": "blended_cost_usd_per_mtok",
                    "Blended markup": "blended_markup", "Blended gross margin": "gross_margin"}
+#: Dashboard header -> column of the core's tables (its "Markup by token type" block)
+DASH_PRICE_HEADERS = {"Provider": "provider", "Model": "model",
+                      **{h: c for h, c in PRICE_HEADERS.items() if h != "Cached input cost"}}
+DASH_BLENDED_HEADERS = {"Blended markup": "blended_markup"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,13 +42,14 @@ def _needs_libreoffice(libreoffice):
     """Every test here needs LibreOffice (fails, never skips, without it)."""
 
 
-def column(values, book, header, n):
-    """The first *n* values under the Outputs header *header*."""
-    ws = load_workbook(book)["Outputs"]
-    for row in ws.iter_rows():
+def column(values, book, header, n, sheet="Outputs", below=0):
+    """The first *n* values under the header *header* of *sheet* (the first such header
+    below row *below*)."""
+    ws = load_workbook(book)[sheet]
+    for row in ws.iter_rows(min_row=below + 1):
         for cell in row:
             if cell.value == header and cell.style == "header":
-                return [values["Outputs"].get(ws.cell(cell.row + 1 + i, cell.column).coordinate)
+                return [values[sheet].get(ws.cell(cell.row + 1 + i, cell.column).coordinate)
                         for i in range(n)]
     raise KeyError(header)
 
@@ -67,10 +73,41 @@ def assert_outputs_equal_core(values, book, prices, blended):
     return True
 
 
+def dashboard_block_row(book):
+    """The row of the Dashboard's "Markup by token type" title (its headers are below it;
+    "Model" is also a header of the output-only markup block above)."""
+    ws = load_workbook(book)["Dashboard"]
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("Markup by token type"):
+                return cell.row
+    raise KeyError("Markup by token type")
+
+
+def assert_dashboard_equals_core(values, book, prices, blended, workload):
+    n, top = len(prices), dashboard_block_row(book)
+    for headers, frame in ((DASH_PRICE_HEADERS, prices), (DASH_BLENDED_HEADERS, blended)):
+        for header, name in headers.items():
+            got = column(values, book, header, n + 1, "Dashboard", below=top)
+            assert got[n] in ("", None), header                        # the first unused slot
+            if frame[name].dtype == object:
+                assert got[:n] == frame[name].tolist(), header
+                continue
+            expected = [None if np.isnan(x) else float(x) for x in frame[name]]
+            for a, b in zip(got[:n], expected):
+                assert (a in ("", None)) if b is None else close(a, b, 1e-9), (header, got, expected)
+    shown = [v for ref, v in values["Dashboard"].items()
+             if values["Dashboard"].get("G" + ref[1:]) == "Blended for workload" and ref[0] == "H"]
+    assert shown == [workload]
+    return True
+
+
 def test_built_book_by_token_type_equals_the_core(built_book, built_recalculated):
     prices, blended = core_tables(read_raw_tables(), "coding agent")
     assert built_recalculated["Outputs"] and assert_outputs_equal_core(
         built_recalculated, built_book, prices, blended)
+    assert assert_dashboard_equals_core(built_recalculated, built_book, prices, blended,
+                                        "coding agent")
     # the DeepSeek V4 Pro profile has no prefill throughput: blank, not a guess
     assert np.isnan(prices.loc[1, "cost_input_usd_per_mtok"])
     assert built_recalculated["Checks"]["A2"] == "Master check: OK"
@@ -95,6 +132,7 @@ def test_an_analysts_price_row_and_workload_row_flow_through(built_book, tmp_pat
     values = recalculated_values(edited)
     assert values["Checks"]["A2"] == "Master check: OK"
     assert assert_outputs_equal_core(values, edited, prices, blended)
+    assert assert_dashboard_equals_core(values, edited, prices, blended, "rag")
     # what `report BOOK` reads back is what the core was given
     back = read_inputs(edited)
     assert back.workloads["workload"].tolist()[-1] == "rag"
