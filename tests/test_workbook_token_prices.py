@@ -1,6 +1,7 @@
-"""The workbook's prices and costs by token type and its blended markup for a chosen
-workload (#14), recalculated by LibreOffice and compared with the core (rel 1e-9), also
-after an analyst adds a price row and a workload row and picks that workload."""
+"""The workbook's prices and costs by token type, its blended markup and its subscriptions
+on a mix for a chosen workload (#14), recalculated by LibreOffice and compared with the core
+(rel 1e-9), also after an analyst adds a price row, a workload row and subscription rows and
+picks that workload."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tokencost.analysis.model import evaluate
-from tokencost.analysis.token_prices import token_prices, workload_economics
+from tokencost.analysis.token_prices import (MIX_VIEW, subscriptions_by_workload, token_prices,
+                                             workload_economics)
 from tokencost.errors import InputError
 from tokencost.inputs.datasets import read_raw_tables
 from tokencost.inputs.reference_tables import read_catalog
@@ -30,6 +32,17 @@ PRICE_HEADERS = {"Input price": "price_input_usd_per_mtok",
 BLENDED_HEADERS = {"Blended price": "blended_price_usd_per_mtok",
                    "Blended cost": "blended_cost_usd_per_mtok",
                    "Blended markup": "blended_markup", "Blended gross margin": "gross_margin"}
+#: Outputs header of the subscriptions-on-a-mix table -> column of subscriptions_by_workload
+SUBSCRIPTION_HEADERS = {"Output tokens": "output_mtok_per_month",
+                        "Input tokens (cache hits included)": "input_mtok_per_month",
+                        "Cached input tokens": "cached_input_mtok_per_month",
+                        "Output cost to serve": "cost_output_usd_per_month",
+                        "Input cost to serve (cache misses)": "cost_input_usd_per_month",
+                        "Cached input cost to serve": "cost_cached_input_usd_per_month",
+                        "Hardware cost on the mix": "hardware_cost_usd_per_month",
+                        "Profit on the mix": "profit_usd_per_month",
+                        "Cost on the mix with R&D (on output)": "cost_with_rd_usd_per_month",
+                        "Profit on the mix with R&D": "profit_with_rd_usd_per_month"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,6 +68,29 @@ def core_tables(raw, workload):
     return prices, blended[blended["workload"] == workload].reset_index(drop=True)
 
 
+def core_subscriptions(raw, workload):
+    """One row per plan, in table order: the bill split for *workload* (NaN for a plan
+    without a price_model)."""
+    inputs = prepare(raw)
+    res = evaluate(inputs)
+    table = subscriptions_by_workload(inputs, res.subscriptions, res.model_costs,
+                                      read_catalog("token_mix.csv"))
+    mixed = table[(table["view"] == MIX_VIEW) & (table["workload"] == workload)]
+    plans = inputs.subscriptions[["plan"]]
+    return plans.merge(mixed, on="plan", how="left")
+
+
+def assert_subscriptions_equal_core(values, book, subs):
+    n = len(subs)
+    for header, name in SUBSCRIPTION_HEADERS.items():
+        got = column(values, book, header, n + 1)
+        expected = [None if np.isnan(x) else float(x) for x in subs[name]]
+        assert got[n] in ("", None), header
+        for a, b in zip(got[:n], expected):
+            assert (a in ("", None)) if b is None else close(a, b, 1e-9), (header, got, expected)
+    return True
+
+
 def assert_outputs_equal_core(values, book, prices, blended):
     n = len(prices)
     for headers, frame in ((PRICE_HEADERS, prices), (BLENDED_HEADERS, blended)):
@@ -76,25 +112,48 @@ def test_built_book_by_token_type_equals_the_core(built_book, built_recalculated
     assert built_recalculated["Checks"]["A2"] == "Master check: OK"
 
 
+def test_built_book_subscription_on_the_coding_agent_mix_equals_the_core(built_book, built_recalculated):
+    subs = core_subscriptions(read_raw_tables(), "coding agent")
+    assert assert_subscriptions_equal_core(built_recalculated, built_book, subs)
+    # the seed's plan: $450 at Opus's $5 / $0.50 / $25 over 20 input tokens per output, 85% cached
+    out = 450 / (20 * (0.15 * 5 + 0.85 * 0.5) + 25)
+    assert column(built_recalculated, built_book, "Output tokens", 1)[0] == pytest.approx(out, rel=1e-9)
+
+
 def test_an_analysts_price_row_and_workload_row_flow_through(built_book, tmp_path):
     edited = tmp_path / "edited.xlsm"
     wb = load_workbook(built_book, keep_vba=True)
     price = {"provider": "Example", "model": "Example 70B", "price_usd_per_mtok": 12.0,
              "cost_basis": "dense-70b", "price_input_usd_per_mtok": 2.0}      # cached blank
     work = {"workload": "rag", "input_tokens_per_output_token": 30.0, "cache_hit_share": 0.4}
+    # a plan priced by the new row (no cache discount), and one left to the output-only reading
+    plans = [{"plan": "Example team", "subscription_usd_per_month": 60.0,
+              "api_equivalent_usd_per_month": 240.0, "list_price_usd_per_mtok": 12.0,
+              "cost_basis": "dense-70b", "rd_usd_per_mtok": 1.0, "price_model": "example 70b"},
+             {"plan": "Output only", "subscription_usd_per_month": 20.0,
+              "api_equivalent_usd_per_month": 30.0, "list_price_usd_per_mtok": 15.0,
+              "cost_basis": "moe-284b-a13b", "rd_usd_per_mtok": 0.0}]
     append_table_row(wb, "Prices", price)
     append_table_row(wb, "Workloads", work)
+    for plan in plans:
+        append_table_row(wb, "Subscriptions", plan)
     wb["Outputs"][_out_workload_cell(wb)].value = "rag"
     wb.save(edited)
 
     raw = read_raw_tables()
     raw["Prices"] = pd.concat([raw["Prices"], pd.DataFrame([price])], ignore_index=True)
     raw["Workloads"] = pd.concat([raw["Workloads"], pd.DataFrame([work])], ignore_index=True)
+    raw["Subscriptions"] = pd.concat([raw["Subscriptions"], pd.DataFrame(plans)], ignore_index=True)
     prices, blended = core_tables(raw, "rag")
     assert prices.loc[5, "price_cached_input_usd_per_mtok"] == 2.0     # no cache discount
+    subs = core_subscriptions(raw, "rag")
+    # $240 at 30 x (0.6 x $2 + 0.4 x $2) + $12 = $72 per output MTok: 3.33 MTok of output
+    assert subs.loc[1, "output_mtok_per_month"] == pytest.approx(240 / 72, rel=1e-12)
+    assert np.isnan(subs.loc[2, "output_mtok_per_month"])              # no price_model: blank
     values = recalculated_values(edited)
     assert values["Checks"]["A2"] == "Master check: OK"
     assert assert_outputs_equal_core(values, edited, prices, blended)
+    assert assert_subscriptions_equal_core(values, edited, subs)
     # what `report BOOK` reads back is what the core was given
     back = read_inputs(edited)
     assert back.workloads["workload"].tolist()[-1] == "rag"
@@ -117,6 +176,24 @@ def test_cached_price_above_input_price_is_flagged_in_the_book_and_by_the_reader
         read_inputs(edited)
     assert str(info.value).startswith(f"Prices!{where}: price_cached_input_usd_per_mtok must be <= "
                                       "price_input_usd_per_mtok (5) in the same row, got 9")
+
+
+def test_a_price_row_without_input_price_is_flagged_in_the_book_and_by_the_reader(built_book, tmp_path):
+    edited = tmp_path / "bad.xlsm"
+    wb = load_workbook(built_book, keep_vba=True)
+    set_table_value(wb, "Prices", "model", "Claude Opus 4.8", "price_input_usd_per_mtok", None)
+    set_table_value(wb, "Prices", "model", "Claude Opus 4.8", "price_cached_input_usd_per_mtok", None)
+    where = set_table_value(wb, "Subscriptions", "plan", "Wierda heavy user", "price_model",
+                            "Claude Opus 4.8")
+    wb.save(edited)
+    values = recalculated_values(edited)
+    assert values["Checks"]["A2"] != "Master check: OK"
+    assert column(values, edited, "Output tokens", 1)[0] in ("", None)
+    with pytest.raises(InputError) as info:
+        read_inputs(edited)
+    assert str(info.value).startswith(f"Subscriptions!{where}: price_model 'Claude Opus 4.8': its price "
+                                      "row (Prices!")
+    assert "has no input price" in str(info.value)
 
 
 def test_workload_cache_hit_share_out_of_range_is_located(built_book, tmp_path):
