@@ -110,7 +110,8 @@ def token_sections(inputs: Inputs, base: Results, mix=None) -> dict[str, pd.Data
     """``token_prices`` (per price row: price, cost and markup by token type),
     ``workload_economics`` (per price row x workload: blended price, cost, markup and
     gross margin) and ``subscriptions_by_workload`` (per plan: the seed's output-only
-    reading, then per workload the bill split and costed by token type). *mix* is the token-mix catalog (default: the shipped ``token_mix.csv``)."""
+    reading, then per workload the bill split and costed by token type). *mix* is the
+    token-mix catalog (default: the shipped ``token_mix.csv``)."""
     mix = _token_mix(mix)
     prices = token_prices(inputs, base.model_costs, mix)
     return {"token_prices": prices, "workload_economics": workload_economics(prices, inputs.workloads),
