@@ -123,6 +123,15 @@ def test_a_cost_basis_without_prefill_throughput_is_blank_not_a_guess(tmp_path):
     assert np.isfinite(table.iloc[0]["hardware_cost_usd_per_month"])
 
 
+def test_a_price_row_without_input_price_leaves_the_mix_blank(tmp_path):
+    data = _data_with(tmp_path, "prices.csv", _blank_opus_input)
+    table = report_data(load_defaults(data))["subscriptions_by_workload"]
+    mixed = table[table["view"] == "by token type"]
+    assert len(mixed) == len(rows("workloads.csv"))
+    assert mixed["output_mtok_per_month"].isna().all() and mixed["profit_usd_per_month"].isna().all()
+    assert round(table.iloc[0]["profit_usd_per_month"], 2) == 156.03
+
+
 def _blank_opus_input(frame):
     opus = frame["model"] == "Claude Opus 4.8"
     frame.loc[opus, "price_input_usd_per_mtok"] = ""
@@ -136,14 +145,10 @@ def _free_opus_output(frame):
 @pytest.mark.parametrize("file,edit,message", [
     ("subscriptions.csv", lambda f: f.__setitem__("price_model", ["Claude Opus 9"]),
      "subscriptions.csv line 2, column price_model: price_model 'Claude Opus 9' is not a model in Prices"),
-    ("prices.csv", _blank_opus_input,
-     "subscriptions.csv line 2, column price_model: price_model 'Claude Opus 4.8': its price row "
-     "(prices.csv line 4, column price_input_usd_per_mtok) has no input price, so the bill cannot be "
-     "split by token type"),
     ("prices.csv", _free_opus_output,
      "subscriptions.csv line 2, column price_model: price_model 'Claude Opus 4.8': its output price "
-     "(prices.csv line 4, column price_usd_per_mtok) is not > 0"),
-], ids=["unknown-price-row", "no-input-price", "free-output"])
+     "(prices.csv line 4, column price_usd_per_mtok) is 0, so the bill buys no countable output tokens"),
+], ids=["unknown-price-row", "free-output"])
 def test_a_bad_price_model_is_one_located_error(tmp_path, file, edit, message):
     data = _data_with(tmp_path, file, edit)
     with pytest.raises(InputError) as info:

@@ -178,11 +178,42 @@ def test_cached_price_above_input_price_is_flagged_in_the_book_and_by_the_reader
                                       "price_input_usd_per_mtok (5) in the same row, got 9")
 
 
-def test_a_price_row_without_input_price_is_flagged_in_the_book_and_by_the_reader(built_book, tmp_path):
-    edited = tmp_path / "bad.xlsm"
+def _named_value(wb, values, name):
+    sheet, cell = wb.defined_names[name].attr_text.replace("$", "").split("!")
+    return values[sheet.strip("'")][cell]
+
+
+def test_a_price_row_without_input_price_leaves_the_mix_blank_with_a_warning(built_book,
+                                                                             built_recalculated,
+                                                                             tmp_path):
+    """An older Prices table (no input prices) keeps working: the seed's reading stays, the
+    mix figures are blank in the book and null in the report, and Checks warns."""
+    edited = tmp_path / "no-input.xlsm"
     wb = load_workbook(built_book, keep_vba=True)
     set_table_value(wb, "Prices", "model", "Claude Opus 4.8", "price_input_usd_per_mtok", None)
     set_table_value(wb, "Prices", "model", "Claude Opus 4.8", "price_cached_input_usd_per_mtok", None)
+    wb.save(edited)
+    values = recalculated_values(edited)
+    assert values["Checks"]["A2"] == "Master check: OK"
+    before = _named_value(wb, built_recalculated, "Warning_Count")
+    assert _named_value(wb, values, "Warning_Count") == before + 1
+    assert column(values, edited, "Output tokens", 1)[0] in ("", None)
+    # the seed's reading is untouched: $180 - $450 / $25 x the dense-70b cost
+    assert column(values, edited, "Profit at hardware cost", 1)[0] == pytest.approx(
+        180 - 450 / 25 * _dense(), rel=1e-9)
+    subs = core_subscriptions(read_inputs(edited).tables, "coding agent")
+    assert subs["output_mtok_per_month"].isna().all()
+
+
+def _dense():
+    return (30000 / 36 + 350 + 0.7 * 1.3 * 730 * 0.10 + 150) / 730 / 1.44
+
+
+def test_a_price_row_with_a_free_output_price_is_flagged_in_the_book_and_by_the_reader(built_book,
+                                                                                      tmp_path):
+    edited = tmp_path / "bad.xlsm"
+    wb = load_workbook(built_book, keep_vba=True)
+    set_table_value(wb, "Prices", "model", "Claude Opus 4.8", "price_usd_per_mtok", 0)
     where = set_table_value(wb, "Subscriptions", "plan", "Wierda heavy user", "price_model",
                             "Claude Opus 4.8")
     wb.save(edited)
@@ -191,9 +222,9 @@ def test_a_price_row_without_input_price_is_flagged_in_the_book_and_by_the_reade
     assert column(values, edited, "Output tokens", 1)[0] in ("", None)
     with pytest.raises(InputError) as info:
         read_inputs(edited)
-    assert str(info.value).startswith(f"Subscriptions!{where}: price_model 'Claude Opus 4.8': its price "
-                                      "row (Prices!")
-    assert "has no input price" in str(info.value)
+    assert str(info.value).startswith(f"Subscriptions!{where}: price_model 'Claude Opus 4.8': its output "
+                                      "price (Prices!")
+    assert "is 0, so the bill buys no countable output tokens" in str(info.value)
 
 
 def test_workload_cache_hit_share_out_of_range_is_located(built_book, tmp_path):

@@ -146,8 +146,9 @@ def subscriptions_by_workload(inputs: Inputs, subscriptions: pd.DataFrame,
     with a ``price_model``, one row per workload (*view* ``by token type``) from one
     call of :func:`tokencost.core.subscription.subscription_by_workload`: the price
     row's input, cached and output prices split the bill, the plan's cost basis costs
-    each type (:func:`profile_token_costs`), R&D on output MTok only. A cost basis
-    without a token-mix row (no prefill throughput) leaves the by-type figures NaN."""
+    each type (:func:`profile_token_costs`), R&D on output MTok only. A price row without
+    an input price, or a cost basis without a token-mix row (no prefill throughput), leaves
+    the by-type figures NaN."""
     s = inputs.subscriptions
     seed = pd.DataFrame({
         "plan": s["plan"], "view": SEED_VIEW, "workload": "", "price_model": "",
@@ -184,7 +185,10 @@ def subscriptions_by_workload(inputs: Inputs, subscriptions: pd.DataFrame,
             out[name] = np.nan
         cost_values = c[["cost_input_usd_per_mtok", "cost_cached_input_usd_per_mtok",
                          "cost_output_usd_per_mtok"]].to_numpy(dtype=float)
-        known = np.isfinite(cost_values).all(axis=1)
+        # a price row without an input price cannot split the bill: NaN, never a guess
+        known = np.isfinite(cost_values).all(axis=1) & np.isfinite(
+            p["price_input_usd_per_mtok"].to_numpy(dtype=float)) & (
+            p["price_usd_per_mtok"].to_numpy(dtype=float) > 0)
         if known.any():
             def col(values):   # one row per priced plan with known costs, as a column
                 return np.asarray(values, dtype=float)[known][:, None]

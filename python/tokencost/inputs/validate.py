@@ -372,27 +372,18 @@ def _check_keys_and_references(spec: TableSpec, tables: Mapping[str, pd.DataFram
 
 def _check_price_rows(subs: pd.DataFrame, prices: pd.DataFrame, locate: Locator,
                       problems: list[Problem], numbers: set) -> None:
-    """A subscription's ``price_model`` must name a price row that can split its bill by
-    token type: an input price (the cached one defaults to it) and an output price > 0 (the
-    bill is counted in output tokens; at a free output price it would buy unboundedly many).
-    An unknown name is reported by the reference check."""
+    """A subscription's ``price_model`` must name a price row with an output price > 0: the
+    bill is counted in output tokens, and at a free output price it would buy unboundedly
+    many. An unknown name is reported by the reference check; a row without an input price
+    leaves the by-type figures blank (as the blended figures of such a row), not an error."""
     rows = {_match_key("Prices", j, "model", v, numbers): j for j, v in enumerate(prices["model"]) if v}
     for i, value in enumerate(subs["price_model"]):
         j = rows.get(_match_key("Subscriptions", i, "price_model", value, numbers)) if value else None
-        if j is None:
-            continue
-        where = locate("Subscriptions", i, "price_model")
-        if not np.isfinite(prices["price_input_usd_per_mtok"].iloc[j]):
-            problems.append(Problem(where, (
-                f"price_model {value!r}: its price row ({locate('Prices', j, 'price_input_usd_per_mtok')}) "
-                "has no input price, so the bill cannot be split by token type; give the row an "
-                "input price or leave price_model blank (the seed's output-only reading)"),
-                "Subscriptions", i, "price_model"))
-        elif prices["price_usd_per_mtok"].iloc[j] == 0:   # negative or blank: reported at that cell
-            problems.append(Problem(where, (
+        if j is not None and prices["price_usd_per_mtok"].iloc[j] == 0:   # negative, blank: at that cell
+            problems.append(Problem(locate("Subscriptions", i, "price_model"), (
                 f"price_model {value!r}: its output price ({locate('Prices', j, 'price_usd_per_mtok')}) "
-                "is not > 0, so the bill buys no countable output tokens; pick a priced row or "
-                "leave price_model blank"), "Subscriptions", i, "price_model"))
+                "is 0, so the bill buys no countable output tokens; pick a priced row or leave "
+                "price_model blank (the seed's output-only reading)"), "Subscriptions", i, "price_model"))
 
 
 def formula_text_problems(inputs: Inputs) -> list[Problem]:
