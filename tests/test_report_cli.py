@@ -145,6 +145,26 @@ def test_json_subscription_recalculation(seed_report):
     assert round(wierda["cost_with_rd_usd_per_month"], -1) == 60
 
 
+def test_json_subscriptions_by_workload(seed_report):
+    table = seed_report["subscriptions_by_workload"]
+    keys = {"plan", "view", "workload", "price_model", "cost_basis", "price_usd_per_output_mtok",
+            "output_mtok_per_month", "input_mtok_per_month", "cached_input_mtok_per_month",
+            "cost_output_usd_per_month", "cost_input_usd_per_month", "cost_cached_input_usd_per_month",
+            "hardware_cost_usd_per_month", "profit_usd_per_month", "cost_with_rd_usd_per_month",
+            "profit_with_rd_usd_per_month"}
+    assert all(set(r) == keys for r in table)
+    seed, *mixed = table
+    assert seed["view"] == "output only (the seed's view)"
+    assert seed["hardware_cost_usd_per_month"] == pytest.approx(18 * DENSE, rel=REL)
+    assert seed["cost_with_rd_usd_per_month"] == pytest.approx(18 * (DENSE + 2), rel=REL)
+    chat = by(mixed, "workload")["chat"]
+    # chat on Opus's $5 in / $25 out: $30 per output MTok, 15 MTok each way; input at a tenth
+    # of the output cost (4,000 prefill tok/s against 400 decode)
+    assert chat["output_mtok_per_month"] == pytest.approx(15.0, rel=REL)
+    assert chat["hardware_cost_usd_per_month"] == pytest.approx(15 * DENSE * 1.1, rel=REL)
+    assert chat["cost_with_rd_usd_per_month"] == pytest.approx(15 * DENSE * 1.1 + 30, rel=REL)
+
+
 def test_json_subsidized_power_variant(seed_report):
     variant = seed_report["variants"]["subsidized-power"]
     assert variant["overrides"] == {"power_price_usd_per_kwh": 0.06}

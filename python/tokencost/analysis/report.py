@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import InputError
 from ..inputs.validate import Inputs, variant_inputs, variant_overrides
 from .model import COST_TERMS, Results, numeric_cells, evaluate, not_finite_problem
-from .token_prices import token_prices, workload_economics
+from .token_prices import subscriptions_by_workload, token_prices, workload_economics
 
 COMPONENT_LABELS = {
     "depreciation_usd_per_month": "GPU depreciation",
@@ -27,6 +27,8 @@ TITLES = {
     "token_prices": "Beyond the seed's output-only view: prices and costs by token type (USD per MTok)",
     "workload_economics": "Blended over each workload (USD per MTok of traffic, input and output)",
     "subscriptions": "Subscriptions recalculated at hardware cost (USD/month)",
+    "subscriptions_by_workload": "Subscriptions on a workload's mix: the bill split into input, cached "
+                                 "and output tokens, each at its cost (USD/month; R&D on output only)",
     "physics_checks": "Physics check: does each throughput assumption fit the hardware?",
 }
 
@@ -59,6 +61,9 @@ NOTES = [
     "By token type: input cost = $/GPU-hour / (prefill tokens/s x 3600 x utilization / 1,000,000), "
     "cached input = input cost x cached_input_cost_factor, both from token_mix.csv (assumptions); "
     "a blank means no input price or no prefill throughput for the cost basis.",
+    "Subscriptions by workload: output MTok = bill / (r x ((1 - h) x input + h x cached) + output "
+    "price), from the plan's price_model row; input = r x output, cached = h x input; R&D is "
+    "charged on output MTok only, so the seed's output-only row keeps its $59.97.",
 ]
 
 
@@ -102,11 +107,16 @@ def _token_mix(mix):
 
 
 def token_sections(inputs: Inputs, base: Results, mix=None) -> dict[str, pd.DataFrame]:
-    """``token_prices`` (per price row: price, cost and markup by token type) and
+    """``token_prices`` (per price row: price, cost and markup by token type),
     ``workload_economics`` (per price row x workload: blended price, cost, markup and
-    gross margin). *mix* is the token-mix catalog (default: the shipped ``token_mix.csv``)."""
-    prices = token_prices(inputs, base.model_costs, _token_mix(mix))
-    return {"token_prices": prices, "workload_economics": workload_economics(prices, inputs.workloads)}
+    gross margin) and ``subscriptions_by_workload`` (per plan: the seed's output-only
+    reading, then per workload the bill split and costed by token type). *mix* is the
+    token-mix catalog (default: the shipped ``token_mix.csv``)."""
+    mix = _token_mix(mix)
+    prices = token_prices(inputs, base.model_costs, mix)
+    return {"token_prices": prices, "workload_economics": workload_economics(prices, inputs.workloads),
+            "subscriptions_by_workload": subscriptions_by_workload(inputs, base.subscriptions,
+                                                                   base.model_costs, mix)}
 
 
 def report_data(inputs: Inputs, mix=None) -> dict:
@@ -130,6 +140,8 @@ def report_sections(inputs: Inputs, mix=None) -> tuple[dict[str, pd.DataFrame], 
     sections["token_prices"] = tokens["token_prices"].drop(columns=["as_of"])
     sections["workload_economics"] = tokens["workload_economics"].drop(
         columns=["input_tokens_per_output_token", "cache_hit_share"])
+    sections["subscriptions_by_workload"] = tokens["subscriptions_by_workload"].drop(
+        columns=["price_model", "cost_basis"])
     sections["physics_checks"] = physics_section(inputs)[["model", "gpu", "tokens_per_s", "ok", "reason"]]
     titles = dict(TITLES)
     variants = variant_inputs(inputs)

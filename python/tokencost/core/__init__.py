@@ -26,14 +26,16 @@ from .fleet import (blended_price_usd_per_mtok, energy_j_per_token, fleet_pnl,
                     workload_economics, workload_markup)
 from .physics import cost_floor_usd_per_mtok
 from .pricing import breakeven_price, gross_margin, markup
-from .subscription import subscription_economics, subscription_tokens_mtok
+from .subscription import (subscription_by_workload, subscription_economics,
+                           subscription_tokens_mtok)
 from .throughput import cost_per_mtok, implied_tokens_per_s, tokens_per_hour
 
 __all__ = [
     "depreciation_usd_per_month", "power_usd_per_month", "gpu_monthly_cost_terms",
     "gpu_monthly_cost_usd", "gpu_hour_usd", "tokens_per_hour", "cost_per_mtok",
     "implied_tokens_per_s", "markup", "gross_margin", "breakeven_price",
-    "subscription_tokens_mtok", "subscription_economics", "cost_floor_usd_per_mtok", "fleet_pnl",
+    "subscription_tokens_mtok", "subscription_economics", "subscription_by_workload",
+    "cost_floor_usd_per_mtok", "fleet_pnl",
     "rent_vs_own_breakeven_utilization", "energy_j_per_token", "tokens_per_s_per_mw",
     "blended_price_usd_per_mtok", "workload_economics", "workload_cost_usd_per_mtok",
     "workload_markup",

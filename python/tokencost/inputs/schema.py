@@ -244,6 +244,10 @@ SUBSCRIPTIONS = TableSpec(
         Column("cost_basis", "name", "Model profile that serves the usage", kind="text",
                references="Models.model"),
         Column("rd_usd_per_mtok", "USD/MTok", "R&D amortization added per MTok", ge=0, default=0.0),
+        Column("price_model", "name",
+               "Price row (Prices model) whose input, cached and output prices split the bill by "
+               "token type for a workload (blank = the seed's output-only reading)", kind="text",
+               required=False, references="Prices.model"),
         SOURCE,
     ),
 )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .schema import (TABLES, TABLES_BY_NAME, VARIANTS, Column, TableSpec, name_key,
+from .schema import (SUBSCRIPTIONS, TABLES, TABLES_BY_NAME, VARIANTS, Column, TableSpec, name_key,
                      overridable_inputs)
 
 #: locate(table_name, row (0-based data row or None), column or None) -> "where" text
@@ -391,6 +391,24 @@ def _check_keys_and_references(spec: TableSpec, tables: Mapping[str, pd.DataFram
                 problems.append(Problem(locate(spec.name, i, col.name),
                                         f"{col.name} {value!r} is not a {target_col} in "
                                         f"{target_table}{hint}", spec.name, i, col.name))
+    if spec is SUBSCRIPTIONS and "Prices" in tables:
+        _check_price_rows(frame, tables["Prices"], locate, problems, numbers)
+
+
+def _check_price_rows(subs: pd.DataFrame, prices: pd.DataFrame, locate: Locator,
+                      problems: list[Problem], numbers: set) -> None:
+    """A subscription's ``price_model`` must name a price row with an output price > 0: the
+    bill is counted in output tokens, and at a free output price it would buy unboundedly
+    many. An unknown name is reported by the reference check; a row without an input price
+    leaves the by-type figures blank (as the blended figures of such a row), not an error."""
+    rows = {_match_key("Prices", j, "model", v, numbers): j for j, v in enumerate(prices["model"]) if v}
+    for i, value in enumerate(subs["price_model"]):
+        j = rows.get(_match_key("Subscriptions", i, "price_model", value, numbers)) if value else None
+        if j is not None and prices["price_usd_per_mtok"].iloc[j] == 0:   # negative, blank: at that cell
+            problems.append(Problem(locate("Subscriptions", i, "price_model"), (
+                f"price_model {value!r}: its output price ({locate('Prices', j, 'price_usd_per_mtok')}) "
+                "is 0, so the bill buys no countable output tokens; pick a priced row or leave "
+                "price_model blank (the seed's output-only reading)"), "Subscriptions", i, "price_model"))
 
 
 def formula_text_problems(inputs: Inputs) -> list[Problem]:

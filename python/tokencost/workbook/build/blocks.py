@@ -54,7 +54,7 @@ def input_validation(state: BuildState, spec: TableSpec, col: Column, ref: str, 
         return data_validation(
             "list", "List_" + col.references.replace(".", "_"), ref, title=col.name,
             error=f"{spec.name}[{col.name}] must be one of {col.references}",
-            prompt=f"{col.description} [{col.unit}]")
+            prompt=f"{col.description} [{col.unit}]", allow_blank=not col.required)
     if col.choices:   # a fixed list of names (precisions): the list itself, blank allowed
         return data_validation(
             "list", '"' + ",".join(col.choices) + '"', ref, title=col.name,
@@ -235,9 +235,12 @@ def input_checks(state: BuildState) -> list[tuple[str, str]]:
                              f"=SUMPRODUCT(--(COUNTIF({r},{r})>1))"))
             if col.references:
                 t, c = col.references.split(".")
-                if t in state.tables:
+                if t in state.tables and col.required:
                     rows.append((f"{r}: every value is a {c} in {t}",
                                  f"=SUMPRODUCT(--(COUNTIF({t}[{c}],{r})=0))"))
+                elif t in state.tables:   # optional: a blank cell names nothing
+                    rows.append((f"{r}: blank or a {c} in {t}",
+                                 f"=SUMPRODUCT((1-ISBLANK({r}))*(COUNTIF({t}[{c}],{r})=0))"))
         if f"Grid_{name}" in state.names:
             # values in the row just under the table are not part of it (LibreOffice does not
             # grow a table over a row typed under it): the formulas would ignore them
