@@ -19,6 +19,7 @@ from tokencost.cli import main
 from tokencost.inputs.datasets import load_defaults
 from tokencost.errors import InputError, WorkbookError
 from tokencost.analysis.model import evaluate
+from tokencost.analysis.token_prices import MIX_VIEW
 from tokencost.workbook.formula import functions_used, tokenize
 from tokencost.workbook.libreoffice import LibreOfficeError, recalculated_values, soffice_path
 from tokencost.workbook.udf_native import udf_names
@@ -99,13 +100,14 @@ def assert_tab_equals_core(get, sheet, proto, overrides):
         assert all(close(a, b) for a, b in zip(got, expected)), (sheet, key, got, expected)
 
 
-def summary_columns(book_path, get):
-    """{section header: {scenario name or "Base": [values of active rows]}}."""
+def summary_columns(book_path, get, headers=SECTIONS):
+    """{section header: {scenario name or "Base": [values of active rows]}} for the
+    sections whose header (before its unit) is one of *headers*."""
     ws = load_workbook(book_path)["Scenarios"]
     out = {}
     for row in ws.iter_rows():
         head = row[0].value
-        if isinstance(head, str) and head.split(" [")[0] in SECTIONS and row[1].value == "Base":
+        if isinstance(head, str) and head.split(" [")[0] in headers and row[1].value == "Base":
             names = {"Base": 2}
             names_row = int(re.search(r"\$(\d+)", ws.cell(row[0].row, 3).value).group(1))
             for c in range(3, ws.max_column + 1):
@@ -477,10 +479,36 @@ def test_a_tab_overrides_the_token_type_prices_and_the_workload_mix(token_tab, p
         # no blended figure (a price row without a cost by token type): a blank cell
         return [None if v != v else v for v in econ.loc[econ["workload"] == chosen, "blended_markup"]]
 
+    def sub_mix(overrides):
+        """Per plan: the subscription's profit on the chosen workload's mix (None: a plan
+        without a price_model, which the workbook leaves blank)."""
+        inputs = load_defaults().with_overrides(overrides)
+        table = token_sections(inputs, evaluate(inputs))["subscriptions_by_workload"]
+        mine = table[(table["view"] == MIX_VIEW) & (table["workload"] == chosen)]
+        out = []
+        for plan in inputs.subscriptions["plan"]:
+            v = mine.loc[mine["plan"] == plan, "profit_usd_per_month"]
+            out.append(None if v.empty or v.iloc[0] != v.iloc[0] else float(v.iloc[0]))
+        return out
+
     expected = blended(TOKEN_OVERRIDES)
     got = tab_column(get, "tokens", proto, "Calc_Prices", "blended_markup", len(expected))
     assert all(close(a, b) for a, b in zip(got, expected)), (got, expected)
     assert expected != blended({})          # the overrides move the figure
+    # the subscription on the mix is re-derived on the tab (Calc_Subs_Mix) and compared on
+    # the Scenarios sheet beside the base
+    expected, base = sub_mix(TOKEN_OVERRIDES), sub_mix({})
+    assert any(v is not None for v in expected) and expected != base
+    got = [None if v in ("", None) else v
+           for v in tab_column(get, "tokens", proto, "Calc_Subs_Mix", "profit_usd_per_month",
+                               len(expected))]
+    assert all((a is None and b is None) or close(a, b) for a, b in zip(got, expected)), (got, expected)
+    header = ("Subscription profit on the workload chosen on Outputs (bill split by token type; "
+              "blank: no price_model)")
+    section = summary_columns(path, get, headers={header})[header]
+    assert all(close(a, b) for a, b in zip(section["tokens"], [v for v in expected if v is not None]))
+    assert all(close(a, b) for a, b in zip(section["Base"], [v for v in base if v is not None]))
+    assert len(section["tokens"]) == len([v for v in expected if v is not None]) > 0
     cached = cached_values(path)
     for (sheet, ref), formula in formula_cells(path).items():
         if not functions_used(formula) & udf_names():

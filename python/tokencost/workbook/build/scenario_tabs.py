@@ -5,8 +5,9 @@ calculation uses (``power_price_usd_per_kwh``, ``depreciation_years``,
 ``tokens_per_s`` ...): blank keeps the base value of every row, a number
 replaces it in every row of its column (as :meth:`tokencost.inputs.validate.Inputs.with_overrides`
 does). Below the overrides the tab re-derives the base calculation blocks of
-the template (``Calc_GPU``, ``Calc_Models``, ``Calc_Prices``, ``Calc_Subs`` in
-``templates/main.toml``, listed in ``templates/parts/scenario_tab.toml``) with
+the template (``Calc_GPU``, ``Calc_Models``, ``Calc_Prices``, ``Calc_Workloads``,
+``Calc_Subs``, ``Calc_Subs_Mix`` in ``templates/main.toml``, listed in
+``templates/parts/scenario_tab.toml``) with
 the same formulas, except that every ``INDEX(Table[name],row)`` of an
 overridable input becomes ``CHOOSE(flag+1,INDEX(Table[name],row),override)``.
 The tab reads the input tables by structured reference and its own cells
@@ -139,6 +140,7 @@ def _derived_blocks(template: Template, tab: TabSpec, prefix: str,
     known = overridable_inputs()
     bases = _base_blocks(template, tab)
     rename = re.compile(r"\{(" + "|".join(re.escape(b.name) for b in bases) + r")\.")
+    names = {b.name for b in bases}
 
     def switch(m):
         table, name = m.group(1), m.group(2)
@@ -151,7 +153,10 @@ def _derived_blocks(template: Template, tab: TabSpec, prefix: str,
     for block in bases:
         columns = tuple(replace(c, formula=_INDEX_CALL.sub(switch, rename.sub(
             lambda m: "{" + f"{prefix}_{m.group(1)}.", c.formula))) for c in block.columns)
-        out.append(replace(block, name=f"{prefix}_{block.name}", columns=columns,
+        # an `active` borrowed from another base block ("Calc_Subs.active") follows its rename
+        owner, dot, key = block.active.partition(".")
+        active = f"{prefix}_{owner}.{key}" if dot and owner in names else block.active
+        out.append(replace(block, name=f"{prefix}_{block.name}", columns=columns, active=active,
                            title=(block.title + tab.title_suffix) if block.title else ""))
     return out
 
@@ -341,10 +346,13 @@ def write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
             put(state, ws, row, 3 + k, f'={col}${names_row}&""', "header")
         first = row + 1
         here = BlockLayout(ws.title, first, source.capacity, {})
+        # a block without active/slot columns of its own (Calc_Subs_Mix) borrows its owner's
+        owner_active = state.block_active.get(base, "active")
+        owner = owner_active.partition(".")[0] if "." in owner_active else base
         for slot in range(source.capacity):
             r = first + slot
-            active = resolve(state, "{" + base + ".active}", here, slot)
-            index = resolve(state, "{" + base + ".slot}", here, slot)
+            active = resolve(state, "{" + owner + ".active}", here, slot)
+            index = resolve(state, "{" + owner + ".slot}", here, slot)
             put(state, ws, r, 1, resolve(state, section.formula, here, slot), "label")
             put(state, ws, r, 2, f'=IF({active}=1,{resolve(state, "{" + section.key + "}", here, slot)},"")',
                  "output_slot", fmt)
@@ -353,7 +361,7 @@ def write_summary_block(state: BuildState, ws, block: Block, row: int) -> int:
                      f'=IF(OR({active}<>1,{col}${status_row}<>"{STATUS_OK}"),"",'
                      f'INDEX(INDIRECT("\'"&{col}${names_row}&"\'!{rng}"),{index}))', "output_slot", fmt)
         slot_rules(ws, f"B{first}:{letters[-1]}{first + source.capacity - 1}",
-                   anchored(resolve(state, "{" + base + ".active}", here, 0)), "output")
+                   anchored(resolve(state, "{" + owner + ".active}", here, 0)), "output")
         row = first + source.capacity + 1
     return row
 
